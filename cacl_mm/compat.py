@@ -1,0 +1,163 @@
+"""Narrow workarounds that make the PyPI ``mmaction2==1.2.0`` usable on today's stack.
+
+Each workaround checks whether upstream is already fixed and is then a no-op;
+:func:`apply_all` is idempotent and runs when :mod:`cacl_mm` is imported, before
+anything imports :mod:`mmaction.models`.
+
+1. ``mmaction/models/localizers/drn`` is missing from the 1.2.0 wheel while
+   ``mmaction/models/localizers/__init__.py`` imports it, so
+   ``import mmaction.models`` fails. We register an importable placeholder
+   package whose ``DRN`` raises a clear error when built (the DRN localizer is
+   simply unavailable; nothing else changes).
+2. ``mmaction.utils.dependency`` imports ``importlib_metadata`` without
+   declaring it. Where the backport is not installed, the standard library's
+   :mod:`importlib.metadata` (same API for what mmaction uses) stands in.
+3. torch >= 2.6 loads with ``weights_only=True`` by default, and mmengine
+   0.10.7's checkpoints (``message_hub`` holds ``HistoryBuffer`` objects and
+   numpy arrays/scalars) then fail to load, which breaks ``--resume`` and
+   ``load_from``. We keep ``weights_only=True`` and allow-list exactly the
+   types those checkpoints contain; arbitrary pickled code is still refused.
+   ``HistoryBuffer`` pickles its statistics methods as
+   ``getattr(HistoryBuffer, 'min')``: instead of allow-listing the builtin
+   ``getattr`` (which would reach any attribute), the name resolves to
+   :func:`history_buffer_getattr`, which only returns those methods.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os.path as osp
+import sys
+import types
+from typing import List
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+
+
+def _mmaction_dir() -> str | None:
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+def patch_missing_drn() -> bool:
+    """Provide ``mmaction.models.localizers.drn`` when the wheel lacks it.
+
+    Returns:
+        bool: True if the placeholder was installed, False if not needed.
+    """
+    root = _mmaction_dir()
+    if root is None or _DRN_MODULE in sys.modules:
+        return False
+    if osp.isdir(osp.join(root, 'models', 'localizers', 'drn')):
+        return False  # upstream ships it: nothing to do
+
+    class DRN:  # noqa: D401 - placeholder mirroring the missing class name
+        """Placeholder for the DRN localizer missing from mmaction2 1.2.0."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            raise ImportError(
+                'DRN is not available: the installed mmaction2 wheel lacks '
+                f'{_DRN_MODULE!r} (cacl_mm.compat installed a placeholder so '
+                'that the rest of mmaction.models imports).')
+
+    package = types.ModuleType(_DRN_MODULE)
+    package.__path__ = []  # mark as a package
+    package.__doc__ = 'cacl_mm.compat placeholder (missing from the wheel).'
+    module = types.ModuleType(_DRN_MODULE + '.drn')
+    module.DRN = DRN
+    package.drn = module
+    sys.modules[_DRN_MODULE] = package
+    sys.modules[_DRN_MODULE + '.drn'] = module
+    return True
+
+
+def patch_importlib_metadata() -> bool:
+    """Alias the stdlib ``importlib.metadata`` when the backport is missing.
+
+    Returns:
+        bool: True if the alias was installed, False if not needed.
+    """
+    if 'importlib_metadata' in sys.modules or importlib.util.find_spec(
+            'importlib_metadata') is not None:
+        return False
+    import importlib.metadata as stdlib_metadata
+    sys.modules['importlib_metadata'] = stdlib_metadata
+    return True
+
+
+def history_buffer_getattr(owner: object, name: str) -> object:
+    """The only ``getattr`` a checkpoint may call: HistoryBuffer statistics.
+
+    Args:
+        owner (object): Must be :class:`mmengine.logging.HistoryBuffer`.
+        name (str): A registered statistics method (min, max, mean, ...).
+
+    Returns:
+        The unbound statistics method.
+    """
+    import pickle
+
+    from mmengine.logging import HistoryBuffer
+    allowed = set(HistoryBuffer._statistics_methods) | {
+        'min', 'max', 'mean', 'current'}
+    if not (isinstance(owner, type) and issubclass(owner, HistoryBuffer)
+            and isinstance(name, str) and name in allowed):
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for getattr({owner!r}, {name!r}); only '
+            'HistoryBuffer statistics methods are allowed')
+    return getattr(owner, name)
+
+
+def checkpoint_safe_globals() -> List[object]:
+    """The types an mmengine 0.10.7 checkpoint pickles besides tensors.
+
+    ``message_hub`` stores :class:`mmengine.logging.HistoryBuffer` objects
+    whose state holds numpy arrays; ``meta`` may hold numpy scalars. Numpy's
+    reconstruction helpers live in ``numpy.core`` (numpy 1) or
+    ``numpy._core`` (numpy 2).
+
+    Returns:
+        list: Classes and functions to allow-list for ``weights_only`` loads,
+        and ``(object, 'qualified.name')`` substitutions.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtype_classes = {type(np.dtype(name)) for name in (
+        'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
+        'uint8', 'bool')}
+    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+            *sorted(dtype_classes, key=lambda cls: cls.__name__),
+            (history_buffer_getattr, 'builtins.getattr')]
+
+
+def allow_checkpoint_types() -> bool:
+    """Allow-list mmengine's checkpoint types for ``torch.load(weights_only)``.
+
+    Returns:
+        bool: True if the allow-list was extended, False if this torch has no
+        ``weights_only`` allow-list (torch < 2.4, which needs nothing).
+    """
+    import torch.serialization as serialization
+    add_safe_globals = getattr(serialization, 'add_safe_globals', None)
+    if add_safe_globals is None:
+        return False
+    wanted = checkpoint_safe_globals()
+    present = serialization.get_safe_globals()
+    missing = [obj for obj in wanted if obj not in present]
+    if missing:
+        add_safe_globals(missing)
+    return True
+
+
+def apply_all() -> None:
+    """Apply every workaround; safe to call more than once."""
+    patch_importlib_metadata()
+    patch_missing_drn()
+    allow_checkpoint_types()

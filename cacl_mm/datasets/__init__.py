@@ -1,0 +1,3 @@
+from .transforms import MEDPermutationSampler, MultiViewClip, ShuffleByMED
+
+__all__ = ['ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip']

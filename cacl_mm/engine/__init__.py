@@ -1,0 +1,3 @@
+from .hooks import MoCoQueueHook
+
+__all__ = ['MoCoQueueHook']

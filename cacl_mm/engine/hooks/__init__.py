@@ -1,0 +1,3 @@
+from .moco_queue_hook import MoCoQueueHook
+
+__all__ = ['MoCoQueueHook']

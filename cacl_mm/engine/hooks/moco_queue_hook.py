@@ -1,0 +1,87 @@
+"""``MoCoQueueHook``: momentum-encoder updates and queue writes after each step."""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import torch
+from mmengine import dist
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmaction.registry import HOOKS
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+@HOOKS.register_module()
+class MoCoQueueHook(Hook):
+    """Update CACL's momentum encoders and queues after the optimizer step.
+
+    After every training iteration: one EMA step of each momentum encoder
+    (mmengine's ``ExponentialMovingAverage``) with the MoCo momentum of this
+    step, then the keys of the step (gathered from all ranks, in rank order,
+    so every rank writes the same queue) are enqueued. Running after the
+    optimizer step is MoCo's order: its update at the start of step t+1 is
+    this update at the end of step t.
+
+    Args:
+        momentum_schedule (str): ``'constant'`` (the model's ``momentum``) or
+            ``'cosine'`` (from the model's momentum at the first iteration
+            to ``end_momentum`` at the last, as in BYOL / mmpretrain).
+        end_momentum (float): Final momentum of the cosine schedule.
+    """
+
+    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): saves see the update
+
+    def __init__(self, momentum_schedule: str = 'constant',
+                 end_momentum: float = 1.0) -> None:
+        if momentum_schedule not in ('constant', 'cosine'):
+            raise ValueError('MoCoQueueHook.momentum_schedule must be '
+                             f"'constant' or 'cosine', got {momentum_schedule!r}")
+        self.momentum_schedule = momentum_schedule
+        self.end_momentum = end_momentum
+
+    def momentum_at(self, base: float, iteration: int, max_iters: int) -> float:
+        """MoCo momentum for ``iteration`` (0-based) of ``max_iters``."""
+        if self.momentum_schedule == 'constant' or max_iters <= 1:
+            return base
+        progress = min(iteration / (max_iters - 1), 1.0)
+        return self.end_momentum - (self.end_momentum - base) * (
+            math.cos(math.pi * progress) + 1) / 2
+
+    def before_train(self, runner) -> None:
+        """Check the queues against the batch and the dataset sizes."""
+        model = _unwrap(runner.model)
+        head = getattr(model, 'contrast_head', None)
+        if head is None:
+            return
+        loader = runner.train_dataloader
+        keys_per_step = loader.batch_size * dist.get_world_size()
+        if head.queue_len < keys_per_step:
+            raise ValueError(
+                f'model.contrast_head.queue_len={head.queue_len} is smaller '
+                f'than the keys of one step (train_dataloader.batch_size='
+                f'{loader.batch_size} x {dist.get_world_size()} processes)')
+        num_videos = len(loader.dataset)
+        if head.queue_len >= num_videos:
+            raise ValueError(
+                f'model.contrast_head.queue_len={head.queue_len} must stay '
+                f'below the number of training videos ({num_videos}), or a '
+                "video's own earlier keys become its negatives")
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Any = None,
+                         outputs: Optional[dict] = None) -> None:
+        """EMA step, then enqueue the gathered keys."""
+        model = _unwrap(runner.model)
+        momentum = self.momentum_at(model.momentum, runner.iter,
+                                    runner.max_iters)
+        model.momentum_update(momentum)
+        for arch, keys in model.pop_pending_keys().items():
+            gathered = torch.cat(dist.all_gather(keys.contiguous()), dim=0)
+            model.contrast_head.enqueue(arch, gathered)

@@ -1,0 +1,403 @@
+"""``CACL``: Cross-Architecture Contrastive Learning (CVPR 2022) for MMAction2."""
+from __future__ import annotations
+
+import warnings
+from typing import Dict, List, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmengine.optim import OptimWrapper
+
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, SampleList
+from ..heads.cross_arch_contrastive_head import CrossArchContrastiveHead
+from ..utils.batch_shuffle import shuffle_bn_forward
+
+
+def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor:
+    """Reorder the time axis of each sample.
+
+    Args:
+        x (torch.Tensor): (N, ...) with time on ``dim``.
+        order (torch.Tensor): (N, T) frame order per sample.
+        dim (int): The time dimension of ``x``.
+
+    Returns:
+        torch.Tensor: ``x`` with ``out[n, ..., t, ...] = x[n, ..., order[n, t], ...]``.
+    """
+    shape = [1] * x.ndim
+    shape[0], shape[dim] = order.shape
+    return torch.take_along_dim(x, order.view(shape), dim=dim)
+
+
+def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
+    """Global-average-pool a backbone output to (N, D).
+
+    Accepts (N, C, T, H, W) feature maps (ResNet3d, R(2+1)D), (N, D)
+    vectors (C3D's fc7) or a tuple of stages (the last is used).
+    """
+    if isinstance(feats, (tuple, list)):
+        feats = feats[-1]
+    if feats.ndim > 2:
+        feats = feats.flatten(2).mean(dim=2)
+    return feats
+
+
+class CNNBranch(nn.Module):
+    """3D CNN + projection: one contrastive encoder (online or momentum).
+
+    Holds references to modules owned elsewhere; the momentum encoder is a
+    deep copy of it made by :class:`ExponentialMovingAverage`.
+    """
+
+    def __init__(self, backbone: nn.Module, projection: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.projection = projection
+
+    def features(self, clips: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, H, W) clips -> (N, D) pooled features."""
+        return pool_features(self.backbone(clips))
+
+
+class TransformerBranch(nn.Module):
+    """Clip Transformer + projection: one contrastive encoder."""
+
+    def __init__(self, clip_transformer: nn.Module,
+                 projection: nn.Module) -> None:
+        super().__init__()
+        self.clip_transformer = clip_transformer
+        self.projection = projection
+
+
+def concat_twins(feats: torch.Tensor) -> torch.Tensor:
+    """(2N, D) features of [originals; shuffled] -> (N, 2D) pairs."""
+    original, shuffled = feats.chunk(2)
+    return torch.cat([original, shuffled], dim=1)
+
+
+@MODELS.register_module()
+class CACL(BaseModel):
+    """Cross-Architecture Contrastive Learning.
+
+    Each sample carries two augmented views of one clip and a frame order
+    (``shuffle_order``, from ``ShuffleByMED``) defining its shuffled twin.
+
+    * The online 3D CNN encodes view 1 and its twin; their pooled features
+      are concatenated (``cnn_q`` after projection) and also feed the
+      shuffle-degree head (``loss_sdp``).
+    * The frozen frame encoder runs once per view; the twin's frame features
+      are the original's, permuted. The online clip Transformer reads view
+      1 (``trans_q``), its momentum copy reads view 2 (``trans_k``).
+    * The momentum 3D CNN reads view 2 and its twin with shuffle-BN
+      (``cnn_k``).
+    * ``CrossArchContrastiveHead`` turns the configured pairs into
+      ``loss_contrast`` with negatives from per-architecture queues.
+
+    Momentum encoders are mmengine ``ExponentialMovingAverage`` modules;
+    ``MoCoQueueHook`` updates them and enqueues the keys after each
+    optimizer step. Everything is registered state, so checkpoints hold the
+    momentum encoders and queues.
+
+    Args:
+        backbone (dict): Any MMAction2 3D backbone (kept for downstream use).
+        contrast_head (dict, optional): ``CrossArchContrastiveHead`` config;
+            None trains the shuffle-degree task alone.
+        sdp_head (dict, optional): ``ShuffleDegreeHead`` config; None turns
+            shuffle-degree prediction off.
+        transformer (dict, optional): ``TransformerClipEncoder`` config;
+            required when a pair names a Transformer representation.
+        clip_len (int): Frames per clip T. Defaults to 16.
+        momentum (float): MoCo momentum m of the key encoders, in the MoCo
+            convention ``key = m * key + (1 - m) * online``. Defaults to
+            0.999.
+        shuffle_bn_splits (int): In one process, the number of BatchNorm
+            sub-batches the momentum 3D CNN uses (single-GPU shuffle-BN).
+            Defaults to 2.
+        data_preprocessor (dict, optional): Defaults to
+            ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 contrast_head: OptConfigType = None,
+                 sdp_head: OptConfigType = None,
+                 transformer: OptConfigType = None,
+                 clip_len: int = 16,
+                 momentum: float = 0.999,
+                 shuffle_bn_splits: int = 2,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptConfigType = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if contrast_head is None and sdp_head is None:
+            raise ValueError('CACL needs model.contrast_head, model.sdp_head '
+                             'or both')
+        if not 0. <= momentum <= 1.:
+            raise ValueError(f'model.momentum must be in [0, 1], got {momentum}')
+        self.clip_len = clip_len
+        self.momentum = momentum
+        self.shuffle_bn_splits = shuffle_bn_splits
+        self.backbone = MODELS.build(backbone)
+
+        self.contrast_head: Optional[CrossArchContrastiveHead] = (
+            MODELS.build(contrast_head) if contrast_head else None)
+        self.sdp_head = MODELS.build(sdp_head) if sdp_head else None
+        if self.sdp_head is not None and self.sdp_head.num_classes != clip_len:
+            raise ValueError(
+                f'model.sdp_head.num_classes={self.sdp_head.num_classes} must '
+                f'equal model.clip_len={clip_len}: a clip of T frames has T '
+                'edit-distance classes (0, 2, 3, ..., T)')
+
+        needed = self.contrast_head.needed if self.contrast_head else ()
+        uses_transformer = any(n.startswith('trans') for n in needed)
+        self.transformer = None
+        if uses_transformer:
+            if transformer is None:
+                raise ValueError('model.contrast_head.pairs use the Transformer '
+                                 'but model.transformer is not set')
+            self.transformer = MODELS.build(transformer)
+            num_frames = self.transformer.clip_transformer.num_frames
+            if num_frames < clip_len:
+                raise ValueError(
+                    f'model.transformer.num_frames={num_frames} is smaller '
+                    f'than model.clip_len={clip_len}')
+            trans_in = self.contrast_head.projections['trans'].in_channels
+            if trans_in != 2 * self.transformer.embed_dims:
+                raise ValueError(
+                    f'model.contrast_head.in_channels.trans={trans_in} must be '
+                    f'2 x model.transformer.embed_dims = '
+                    f'{2 * self.transformer.embed_dims}')
+
+        # Momentum (key) encoders. mmengine's EMA uses the opposite
+        # convention (weight of the online model), hence 1 - m.
+        self.momentum_cnn = None
+        self.momentum_trans = None
+        if 'cnn_k' in needed:
+            self.momentum_cnn = ExponentialMovingAverage(
+                self._online_cnn(), momentum=1. - momentum)
+        if 'trans_k' in needed:
+            self.momentum_trans = ExponentialMovingAverage(
+                self._online_trans(), momentum=1. - momentum)
+        self._pending_keys: Optional[Dict[str, torch.Tensor]] = None
+        self._warned_no_hook = False
+
+    # ------------------------------------------------------------ encoders
+    def _online_cnn(self) -> CNNBranch:
+        projection = (self.contrast_head.projections['cnn'] if
+                      self.contrast_head is not None
+                      and 'cnn' in self.contrast_head.projections else
+                      nn.Identity())
+        return CNNBranch(self.backbone, projection)
+
+    def _online_trans(self) -> TransformerBranch:
+        return TransformerBranch(self.transformer.clip_transformer,
+                                 self.contrast_head.projections['trans'])
+
+    def momentum_encoders(self) -> Dict[str, tuple]:
+        """``{arch: (ema_module, online_branch)}`` for the hook."""
+        pairs = {}
+        if self.momentum_cnn is not None:
+            pairs['cnn'] = (self.momentum_cnn, self._online_cnn())
+        if self.momentum_trans is not None:
+            pairs['trans'] = (self.momentum_trans, self._online_trans())
+        return pairs
+
+    def init_weights(self) -> None:
+        """Initialise, then make the momentum encoders exact copies."""
+        super().init_weights()
+        for ema, online in self.momentum_encoders().values():
+            ema.module.load_state_dict(online.state_dict())
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: Optional[float] = None) -> None:
+        """One EMA step of every momentum encoder (call after optimizer step).
+
+        Args:
+            momentum (float, optional): MoCo momentum m for this step (a
+                schedule); defaults to ``self.momentum``.
+        """
+        m = self.momentum if momentum is None else momentum
+        for ema, online in self.momentum_encoders().values():
+            ema.momentum = 1. - m
+            if ema.steps == 0:
+                # The copy made at construction (and by init_weights) is
+                # mmengine's step-0 copy; every update is an EMA step.
+                ema.steps += 1
+            ema.update_parameters(online)
+
+    def pop_pending_keys(self) -> Dict[str, torch.Tensor]:
+        """The momentum keys of the last ``loss()`` call, handed over once."""
+        keys, self._pending_keys = self._pending_keys or {}, None
+        return keys
+
+    # ------------------------------------------------------------- forward
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Pooled 3D backbone features for downstream use.
+
+        Args:
+            inputs (torch.Tensor): (N, C, T, H, W) or (N, M, C, T, H, W)
+                clips; with M clips per sample the features are averaged.
+
+        Returns:
+            torch.Tensor: (N, D) features.
+        """
+        if inputs.ndim == 6:
+            batch, clips = inputs.shape[:2]
+            feats = pool_features(self.backbone(inputs.flatten(0, 1)))
+            return feats.view(batch, clips, -1).mean(dim=1)
+        return pool_features(self.backbone(inputs))
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[SampleList] = None,
+                mode: str = 'tensor') -> Union[Dict, SampleList, torch.Tensor]:
+        """mmengine's entry point: ``loss``, ``predict`` or ``tensor``."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
+                           'predict and tensor mode')
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: SampleList) -> SampleList:
+        """Attach the (clip-averaged) 3D features as ``feature``."""
+        feats = self.extract_feat(inputs)
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feature')
+        return data_samples
+
+    def _check_inputs(self, inputs: torch.Tensor) -> None:
+        if inputs.ndim != 6 or inputs.shape[1] != 2:
+            raise ValueError(
+                'CACL.loss expects (N, 2 views, C, T, H, W) inputs from '
+                'MultiViewClip(num_views=2) + PackActionInputs, got shape '
+                f'{tuple(inputs.shape)}')
+        if inputs.shape[3] != self.clip_len:
+            raise ValueError(
+                f'clips have {inputs.shape[3]} frames but model.clip_len='
+                f'{self.clip_len}: set SampleFrames.clip_len in the train '
+                'pipeline and model.clip_len to the same value')
+
+    @staticmethod
+    def _stack_field(data_samples: SampleList, key: str,
+                     device: torch.device) -> torch.Tensor:
+        try:
+            values = [sample.get(key) for sample in data_samples]
+            if any(v is None for v in values):
+                raise KeyError(key)
+            return torch.as_tensor(np.stack([np.asarray(v) for v in values]),
+                                   dtype=torch.long, device=device)
+        except KeyError:
+            raise KeyError(
+                f'data sample has no "{key}": add ShuffleByMED to the train '
+                f"pipeline and PackActionInputs(algorithm_keys=('shuffle_order', "
+                f"'med_label'))") from None
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """CACL losses for a batch of two-view clips.
+
+        Args:
+            inputs (torch.Tensor): (N, 2, C, T, H, W) normalised views.
+            data_samples (list[ActionDataSample]): With ``shuffle_order``
+                (T,) and ``med_label``.
+
+        Returns:
+            dict: ``loss_contrast`` / ``loss_sdp``, the per-pair InfoNCE
+            terms and ``acc_sdp``.
+        """
+        self._check_inputs(inputs)
+        if self._pending_keys is not None and not self._warned_no_hook:
+            warnings.warn('CACL: momentum keys of the previous step were never '
+                          'consumed; add MoCoQueueHook to custom_hooks, or the '
+                          'momentum encoders and queues never update')
+            self._warned_no_hook = True
+        order = self._stack_field(data_samples, 'shuffle_order', inputs.device)
+        view_q, view_k = inputs[:, 0], inputs[:, 1]
+        losses: Dict[str, torch.Tensor] = {}
+        needed = self.contrast_head.needed if self.contrast_head else ()
+        embeddings: Dict[str, torch.Tensor] = {}
+
+        online_cnn = self._online_cnn()
+        cnn_pairs = concat_twins(
+            online_cnn.features(
+                torch.cat([view_q, shuffle_time(view_q, order, 2)])))
+        if self.sdp_head is not None:
+            labels = self._stack_field(data_samples, 'med_label',
+                                       inputs.device)
+            losses.update(self.sdp_head.loss(cnn_pairs, labels))
+        if self.contrast_head is None:
+            return losses
+        head = self.contrast_head
+        if 'cnn_q' in needed:
+            embeddings['cnn_q'] = head.embed(online_cnn.projection, cnn_pairs)
+        if 'trans_q' in needed:
+            frames_q = self.transformer.extract_frame_features(view_q)
+            embeddings['trans_q'] = self._trans_embed(self._online_trans(),
+                                                      frames_q, order)
+        with torch.no_grad():
+            if 'cnn_k' in needed:
+                key_cnn = self.momentum_cnn.module
+                feats = shuffle_bn_forward(
+                    key_cnn.features,
+                    torch.cat([view_k, shuffle_time(view_k, order, 2)]),
+                    self.shuffle_bn_splits)
+                embeddings['cnn_k'] = head.embed(key_cnn.projection,
+                                                 concat_twins(feats))
+            if 'trans_k' in needed:
+                frames_k = self.transformer.extract_frame_features(view_k)
+                embeddings['trans_k'] = self._trans_embed(
+                    self.momentum_trans.module, frames_k, order)
+        losses.update(head.loss(embeddings))
+        self._pending_keys = {
+            name[:-2]: embeddings[name].detach()
+            for name in ('cnn_k', 'trans_k') if name in embeddings
+        }
+        return losses
+
+    def _trans_embed(self, branch: TransformerBranch, frames: torch.Tensor,
+                     order: torch.Tensor) -> torch.Tensor:
+        # The twin's tokens are the original's frame features, permuted.
+        both = torch.cat([frames, shuffle_time(frames, order, 1)])
+        return self.contrast_head.embed(
+            branch.projection, concat_twins(branch.clip_transformer(both)))
+
+    # -------------------------------------------------------------- train
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """mmengine's train step, refusing to step on a non-finite loss.
+
+        A non-finite term raises ``FloatingPointError`` before the optimizer
+        step, so neither the weights nor any later checkpoint hold the bad
+        state.
+        """
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed_losses, log_vars = self.parse_losses(losses)
+        bad = [k for k, v in losses.items()
+               if k.startswith('loss') and not torch.isfinite(v).all()]
+        if bad or not torch.isfinite(parsed_losses):
+            iteration = MessageHub.get_current_instance().get_info('iter')
+            where = ('' if iteration is None else
+                     f' at iteration {int(iteration) + 1}')
+            values = ', '.join(f'{k}={float(losses[k].mean())}' for k in bad)
+            raise FloatingPointError(
+                f'CACL: non-finite loss{where} ({values or "total"}); '
+                'stopped before the optimizer step, so no checkpoint holds '
+                'this state. Lower the learning rate or enable '
+                'optim_wrapper.clip_grad.')
+        optim_wrapper.update_params(parsed_losses)
+        return log_vars

@@ -1,0 +1,23 @@
+# Runtime shared by every CACL pretraining config: mmaction2's default
+# runtime plus the CACL package, its hook, and no validation loop
+# (pretraining has no labels; evaluate with the downstream tools).
+_base_ = ['mmaction::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
+default_scope = 'mmaction'
+
+# EMA update of the momentum encoders and queue writes after every step.
+custom_hooks = [dict(type='MoCoQueueHook', momentum_schedule='constant')]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    checkpoint=dict(
+        type='CheckpointHook', interval=10, max_keep_ckpts=3,
+        save_best=None, save_last=True))
+
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None

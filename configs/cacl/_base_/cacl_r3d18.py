@@ -1,0 +1,53 @@
+# CACL with R3D-18 (VCOP's / the released code's 3D ResNet-18) as the 3D CNN
+# and a frozen ResNet-50 frame encoder feeding a 6-layer 6-head Transformer.
+model = dict(
+    type='CACL',
+    clip_len=16,  # paper: 16-frame clips (SampleFrames.clip_len must match)
+    momentum=0.999,  # paper / released code: m = 0.999 (MoCo convention)
+    shuffle_bn_splits=2,  # one process: BatchNorm groups of the key encoder
+    backbone=dict(
+        type='ResNet3d',
+        depth=18,
+        pretrained=None,
+        pretrained2d=False,
+        conv1_kernel=(3, 7, 7),
+        conv1_stride_t=1,
+        pool1_stride_t=1,
+        inflate=(1, 1, 1, 1),
+        spatial_strides=(1, 2, 2, 2),
+        temporal_strides=(1, 2, 2, 2),
+        zero_init_residual=False,
+        norm_eval=False),
+    transformer=dict(
+        type='TransformerClipEncoder',
+        # Paper: ResNet-50 pretrained with MoCo on UCF101 frames, frozen.
+        # Point init_cfg at your 2D weights, e.g.
+        # init_cfg=dict(type='Pretrained', checkpoint='frame_moco_r50.pth',
+        #               prefix='backbone.')
+        frame_encoder=dict(type='ResNet', depth=50, norm_eval=True),
+        frame_feat_dims=2048,
+        embed_dims=768,  # paper: 768-d frame tokens
+        num_frames=16,
+        num_layers=6,  # paper: 6 layers, 6 heads
+        num_heads=6,
+        mlp_ratio=4.0),
+    contrast_head=dict(
+        type='CrossArchContrastiveHead',
+        in_channels=dict(cnn=2 * 512, trans=2 * 768),  # original + shuffled
+        hidden_channels=2048,
+        out_channels=128,  # released code: 128-d keys
+        # released code: (3D q, 3D k), (3D q, T q), (3D q, T k), (T q, T k)
+        pairs=[('cnn_q', 'cnn_k'), ('cnn_q', 'trans_q'), ('cnn_q', 'trans_k'),
+               ('trans_q', 'trans_k')],
+        temperature=0.07,  # released code
+        queue_len=6400,  # released code; must stay below the train videos
+        loss_weight=1.0),
+    # The paper trains both losses (the released code weights this one 0).
+    sdp_head=dict(
+        type='ShuffleDegreeHead', in_channels=2 * 512, num_classes=16,  # T classes for T frames
+        hidden_channels=512, loss_weight=1.0),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))

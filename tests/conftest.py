@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import cacl_mm  # noqa: F401  (compat + registration, as custom_imports does)
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_TINY = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
 

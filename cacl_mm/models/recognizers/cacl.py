@@ -10,7 +10,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, ExponentialMovingAverage
-from mmengine.optim import OptimWrapper
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
@@ -136,6 +135,9 @@ class CACL(BaseModel):
         if data_preprocessor is None:
             data_preprocessor = dict(
                 type='ActionDataPreprocessor', format_shape='NCTHW')
+        if isinstance(data_preprocessor, dict):
+            # Built from mmaction's registry, so no default scope is needed.
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if contrast_head is None and sdp_head is None:
@@ -375,29 +377,30 @@ class CACL(BaseModel):
             branch.projection, concat_twins(branch.clip_transformer(both)))
 
     # -------------------------------------------------------------- train
-    def train_step(self, data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """mmengine's train step, refusing to step on a non-finite loss.
+    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> tuple:
+        """mmengine's loss parsing, refusing a non-finite loss.
 
-        A non-finite term raises ``FloatingPointError`` before the optimizer
-        step, so neither the weights nor any later checkpoint hold the bad
-        state.
+        Both ``BaseModel.train_step`` and mmengine's DDP wrapper call this
+        between the forward pass and the optimizer step, so raising here
+        stops the run before the bad update: neither the weights nor any
+        later checkpoint hold the bad state.
+
+        Raises:
+            FloatingPointError: Naming the iteration and the loss terms.
         """
-        with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
-            losses = self._run_forward(data, mode='loss')
-        parsed_losses, log_vars = self.parse_losses(losses)
-        bad = [k for k, v in losses.items()
-               if k.startswith('loss') and not torch.isfinite(v).all()]
-        if bad or not torch.isfinite(parsed_losses):
+        bad = {
+            key: float(value.detach().float().mean())
+            for key, value in losses.items()
+            if 'loss' in key and isinstance(value, torch.Tensor)
+            and not bool(torch.isfinite(value).all())
+        }
+        if bad:
             iteration = MessageHub.get_current_instance().get_info('iter')
             where = ('' if iteration is None else
                      f' at iteration {int(iteration) + 1}')
-            values = ', '.join(f'{k}={float(losses[k].mean())}' for k in bad)
+            terms = ', '.join(f'{k}={v}' for k, v in bad.items())
             raise FloatingPointError(
-                f'CACL: non-finite loss{where} ({values or "total"}); '
-                'stopped before the optimizer step, so no checkpoint holds '
-                'this state. Lower the learning rate or enable '
-                'optim_wrapper.clip_grad.')
-        optim_wrapper.update_params(parsed_losses)
-        return log_vars
+                f'CACL: non-finite loss{where}: {terms}. Stopped before the '
+                'optimizer step, so no checkpoint holds this state; lower '
+                'the learning rate or set optim_wrapper.clip_grad.')
+        return super().parse_losses(losses)

@@ -1,0 +1,201 @@
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from cacl_mm.models import shuffle_time
+from conftest import CONFIG_TINY
+
+CLIP_LEN = 8
+
+
+def tiny_model_cfg():
+    return copy.deepcopy(Config.fromfile(CONFIG_TINY).model)
+
+
+def build(cfg=None):
+    torch.manual_seed(0)
+    model = MODELS.build(cfg or tiny_model_cfg())
+    model.init_weights()
+    return model
+
+
+def batch(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    inputs = torch.randn(n, 2, 3, CLIP_LEN, 32, 32,
+                         generator=torch.Generator().manual_seed(seed))
+    samples = []
+    for _ in range(n):
+        sample = ActionDataSample()
+        sample.set_field(rng.permutation(CLIP_LEN), 'shuffle_order')
+        sample.set_field(int(rng.integers(0, CLIP_LEN)), 'med_label')
+        samples.append(sample)
+    return inputs, samples
+
+
+def test_shuffle_time_reorders_each_sample():
+    x = torch.arange(2 * 3 * 4, dtype=torch.float32).view(2, 3, 4)
+    order = torch.tensor([[3, 2, 1, 0], [1, 0, 3, 2]])
+    out = shuffle_time(x, order, dim=2)
+    torch.testing.assert_close(out[0], x[0][:, [3, 2, 1, 0]])
+    torch.testing.assert_close(out[1], x[1][:, [1, 0, 3, 2]])
+
+
+def test_loss_dict_and_gradients_reach_only_online_parts():
+    model = build()
+    model.train()
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert {'loss_contrast', 'loss_sdp', 'acc_sdp', 'nce_cnn_q-cnn_k',
+            'nce_cnn_q-trans_q', 'nce_cnn_q-trans_k',
+            'nce_trans_q-trans_k'} <= set(losses)
+    total = losses['loss_contrast'] + losses['loss_sdp']
+    total.backward()
+    assert all(p.grad is not None for p in model.backbone.parameters())
+    assert all(p.grad is not None
+               for p in model.transformer.clip_transformer.parameters())
+    assert all(p.grad is not None for p in model.sdp_head.parameters())
+    for frozen in (model.momentum_cnn, model.momentum_trans,
+                   model.transformer.frame_encoder):
+        assert all(p.grad is None and not p.requires_grad
+                   for p in frozen.parameters())
+    keys = model.pop_pending_keys()
+    assert set(keys) == {'cnn', 'trans'}
+    assert all(not k.requires_grad and k.shape == (4, 128)
+               for k in keys.values())
+    assert model.pop_pending_keys() == {}
+
+
+def test_frozen_frame_encoder_keeps_no_graph_and_stays_in_eval():
+    model = build()
+    model.train()
+    assert not model.transformer.frame_encoder.training
+    assert model.transformer.clip_transformer.training
+    feats = model.transformer.extract_frame_features(
+        torch.randn(2, 3, CLIP_LEN, 32, 32))
+    assert feats.shape == (2, CLIP_LEN, 512)
+    assert not feats.requires_grad and feats.grad_fn is None
+
+
+def test_momentum_encoders_start_as_copies_and_follow_the_formula():
+    model = build()
+    for ema, online in model.momentum_encoders().values():
+        for (name, p_ema), p_online in zip(ema.module.named_parameters(),
+                                           online.parameters()):
+            torch.testing.assert_close(p_ema, p_online, msg=name)
+    before = {k: v.clone() for k, v in
+              model.momentum_cnn.module.named_parameters()}
+    with torch.no_grad():
+        for p in model.backbone.parameters():
+            p.add_(1.0)
+    online = dict(model._online_cnn().named_parameters())
+    model.momentum_update(0.9)
+    for name, p in model.momentum_cnn.module.named_parameters():
+        torch.testing.assert_close(p, 0.9 * before[name] + 0.1 * online[name],
+                                   msg=name)
+
+
+def test_predict_and_tensor_modes_give_backbone_features():
+    model = build()
+    model.eval()
+    clips = torch.randn(3, 2, 3, CLIP_LEN, 32, 32)
+    feats = model(clips, mode='tensor')
+    assert feats.shape == (3, 64)
+    samples = model(clips, [ActionDataSample() for _ in range(3)],
+                    mode='predict')
+    torch.testing.assert_close(samples[1].feature, feats[1])
+
+
+def test_missing_hook_is_reported():
+    model = build()
+    inputs, samples = batch()
+    model.loss(inputs, samples)
+    with pytest.warns(UserWarning, match='MoCoQueueHook'):
+        model.loss(inputs, samples)
+
+
+def test_wrong_clip_length_names_both_keys():
+    model = build()
+    inputs = torch.randn(2, 2, 3, CLIP_LEN + 2, 32, 32)
+    with pytest.raises(ValueError, match='model.clip_len'):
+        model.loss(inputs, batch(2)[1])
+
+
+def test_missing_shuffle_order_explains_the_pipeline():
+    model = build()
+    inputs, _ = batch(2)
+    with pytest.raises(KeyError, match='ShuffleByMED'):
+        model.loss(inputs, [ActionDataSample(), ActionDataSample()])
+
+
+@pytest.mark.parametrize('change,match', [
+    (dict(sdp_head=dict(num_classes=CLIP_LEN + 1)), 'sdp_head.num_classes'),
+    (dict(transformer=dict(num_heads=5)), 'divisible by num_heads'),
+    (dict(contrast_head=dict(pairs=[('cnn_q', 'rgb_k')])), 'unknown pair'),
+    (dict(contrast_head=dict(in_channels=dict(cnn=128, trans=100))),
+     'in_channels.trans'),
+    (dict(transformer=dict(num_frames=CLIP_LEN - 2)), 'num_frames'),
+    (dict(transformer=None), 'model.transformer'),
+    (dict(contrast_head=None, sdp_head=None), 'contrast_head'),
+])
+def test_inconsistent_configs_fail_at_build(change, match):
+    cfg = tiny_model_cfg()
+    for key, value in change.items():
+        if value is None or not isinstance(value, dict):
+            cfg[key] = value
+        else:
+            cfg[key].update(value)
+    with pytest.raises((ValueError, KeyError), match=match):
+        MODELS.build(cfg)
+
+
+def test_ablations_are_config_changes():
+    cfg = tiny_model_cfg()
+    cfg.contrast_head.pairs = [('cnn_q', 'cnn_k')]
+    moco = build(cfg)
+    assert moco.transformer is None and moco.momentum_trans is None
+    losses = moco.loss(*batch())
+    assert set(k for k in losses if k.startswith('nce')) == {'nce_cnn_q-cnn_k'}
+
+    cfg = tiny_model_cfg()
+    cfg.contrast_head = None
+    sdp_only = build(cfg)
+    assert sdp_only.momentum_cnn is None
+    assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp'}
+
+
+def test_non_finite_loss_stops_before_the_optimizer_step():
+    model = build()
+    model.train()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    MessageHub.get_current_instance().update_info('iter', 41)
+    inputs, samples = batch()
+    inputs[0, 0] = float('nan')
+    before = {k: v.clone() for k, v in model.named_parameters()}
+    with pytest.raises(FloatingPointError) as err:
+        model.train_step(dict(inputs=list(inputs), data_samples=samples), optim)
+    assert 'iteration 42' in str(err.value)
+    assert 'loss_contrast' in str(err.value) and 'loss_sdp' in str(err.value)
+    # No optimizer step happened. (BatchNorm running statistics did see the
+    # bad batch, but the run stops here, so no checkpoint is written.)
+    for key, value in model.named_parameters():
+        torch.testing.assert_close(value, before[key], msg=key)
+
+
+def test_a_finite_train_step_updates_the_weights():
+    model = build()
+    model.train()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    inputs, samples = batch()
+    before = model.backbone.conv1.conv.weight.clone()
+    log_vars = model.train_step(dict(inputs=list(inputs), data_samples=samples),
+                                optim)
+    assert np.isfinite(float(log_vars['loss']))
+    assert not torch.equal(before, model.backbone.conv1.conv.weight)

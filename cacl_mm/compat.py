@@ -21,6 +21,11 @@ anything imports :mod:`mmaction.models`.
    ``getattr(HistoryBuffer, 'min')``: instead of allow-listing the builtin
    ``getattr`` (which would reach any attribute), the name resolves to
    :func:`history_buffer_getattr`, which only returns those methods.
+4. mmengine 0.10.7's ``pytorch`` and ``slurm`` launchers call
+   ``torch.cuda.set_device`` unconditionally, which fails on a machine (or a
+   torch build) without CUDA, so CPU (gloo) multi-process runs cannot start.
+   While those two functions run on such a machine, ``set_device`` is a
+   no-op; with CUDA nothing changes.
 """
 from __future__ import annotations
 
@@ -156,8 +161,43 @@ def allow_checkpoint_types() -> bool:
     return True
 
 
+def _skip_cuda_device_without_cuda(init_fn):
+    import functools
+    from unittest import mock
+
+    import torch
+
+    @functools.wraps(init_fn)
+    def wrapper(*args, **kwargs):
+        if torch.cuda.is_available():
+            return init_fn(*args, **kwargs)
+        with mock.patch.object(torch.cuda, 'set_device', lambda *a, **k: None):
+            return init_fn(*args, **kwargs)
+
+    wrapper._cacl_mm_patched = True
+    return wrapper
+
+
+def patch_cpu_distributed_init() -> bool:
+    """Let mmengine's pytorch/slurm launchers start without CUDA.
+
+    Returns:
+        bool: True if the launchers were wrapped now.
+    """
+    from mmengine.dist import utils as dist_utils
+    patched = False
+    for name in ('_init_dist_pytorch', '_init_dist_slurm'):
+        init_fn = getattr(dist_utils, name, None)
+        if init_fn is None or getattr(init_fn, '_cacl_mm_patched', False):
+            continue
+        setattr(dist_utils, name, _skip_cuda_device_without_cuda(init_fn))
+        patched = True
+    return patched
+
+
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
     patch_importlib_metadata()
     patch_missing_drn()
     allow_checkpoint_types()
+    patch_cpu_distributed_init()

@@ -63,4 +63,8 @@ default_hooks = dict(
     logger=dict(interval=5),
     checkpoint=dict(interval=5, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# CPU multi-process runs: torch's DDP refuses device_ids for CPU modules
+# (mmengine's default passes [LOCAL_RANK]); None also suits one-GPU-per-process.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
 randomness = dict(seed=0)

@@ -1,0 +1,102 @@
+import os
+import pickle
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+
+from cacl_mm import compat
+
+
+def test_mmaction_models_imports_and_drn_fails_clearly():
+    import mmaction.models  # noqa: F401  (fails without the placeholder)
+    from mmaction.models.localizers import DRN
+    with pytest.raises(ImportError, match='DRN is not available'):
+        DRN()
+
+
+def test_drn_patch_is_a_no_op_when_upstream_ships_it(tmp_path, monkeypatch):
+    (tmp_path / 'models' / 'localizers' / 'drn').mkdir(parents=True)
+    monkeypatch.setattr(compat, '_mmaction_dir', lambda: str(tmp_path))
+    monkeypatch.delitem(sys.modules, compat._DRN_MODULE)
+    assert compat.patch_missing_drn() is False
+    assert compat._DRN_MODULE not in sys.modules
+
+
+def test_importlib_metadata_alias_only_when_missing(monkeypatch):
+    assert compat.patch_importlib_metadata() is False  # backport installed
+    import importlib.util
+    monkeypatch.delitem(sys.modules, 'importlib_metadata', raising=False)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, 'find_spec',
+        lambda name, *a: None if name == 'importlib_metadata' else
+        real_find_spec(name, *a))
+    assert compat.patch_importlib_metadata() is True
+    import importlib.metadata
+    assert sys.modules['importlib_metadata'] is importlib.metadata
+    from mmaction.utils.dependency import distribution  # noqa: F401
+
+
+def mmengine_like_checkpoint(path):
+    hub = MessageHub('compat-test')
+    hub.update_scalar('train/loss', 1.5)
+    hub.update_scalar('train/loss', np.float64(2.5))
+    hub.update_info('epoch', 3)
+    torch.save(dict(meta=dict(epoch=3, iter=np.int64(9), seed=np.int64(0)),
+                    state_dict={'w': torch.ones(2)},
+                    message_hub=hub.state_dict()), path)
+
+
+def test_mmengine_checkpoints_load_with_weights_only(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    mmengine_like_checkpoint(path)
+    loaded = torch.load(path, weights_only=True)
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.mean() == pytest.approx(2.0)
+    assert int(loaded['meta']['iter']) == 9
+
+
+class Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_code_in_a_checkpoint_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)},
+                'payload': Exploit(marker)}, path)
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        torch.load(path)  # torch's default, which mmengine relies on
+    assert not marker.exists()
+
+
+def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+    class Sneaky:
+        # getattr on an allowed function would reach its module's globals.
+        def __reduce__(self):
+            return (getattr, (torch._utils._rebuild_tensor_v2, '__globals__'))
+
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'payload': Sneaky()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
+        torch.load(path)
+    with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
+        compat.history_buffer_getattr(HistoryBuffer, '__init__')
+    assert compat.history_buffer_getattr(HistoryBuffer, 'mean') is \
+        HistoryBuffer.mean
+
+
+def test_apply_all_is_idempotent():
+    import torch.serialization as serialization
+    compat.apply_all()
+    count = len(serialization.get_safe_globals())
+    compat.apply_all()
+    assert len(serialization.get_safe_globals()) == count

@@ -1,0 +1,117 @@
+import os
+import socket
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from cacl_mm.engine import MoCoQueueHook
+from test_cacl_model import batch, build
+
+
+def fake_runner(model, iteration=0, max_iters=10, batch_size=4, videos=100):
+    loader = SimpleNamespace(batch_size=batch_size, dataset=range(videos))
+    return SimpleNamespace(model=model, iter=iteration, max_iters=max_iters,
+                           train_dataloader=loader)
+
+
+def test_hook_updates_momentum_encoders_and_enqueues_without_a_runner():
+    model = build()
+    hook = MoCoQueueHook()
+    model.loss(*batch())
+    keys = {k: v.clone() for k, v in model._pending_keys.items()}
+    before = {k: v.clone() for k, v in
+              model.momentum_trans.module.named_parameters()}
+    with torch.no_grad():
+        for p in model.transformer.clip_transformer.parameters():
+            p.add_(0.5)
+    online = dict(model._online_trans().named_parameters())
+    hook.after_train_iter(fake_runner(model), batch_idx=0)
+    m = model.momentum
+    for name, p in model.momentum_trans.module.named_parameters():
+        torch.testing.assert_close(p, m * before[name] + (1 - m) * online[name])
+    for arch in ('cnn', 'trans'):
+        queue = model.contrast_head.queue(arch)
+        torch.testing.assert_close(queue[:4], keys[arch])
+        assert int(getattr(model.contrast_head, f'queue_ptr_{arch}')) == 4
+    assert model._pending_keys is None
+
+
+def test_cosine_momentum_schedule():
+    hook = MoCoQueueHook(momentum_schedule='cosine', end_momentum=1.0)
+    assert hook.momentum_at(0.99, 0, 11) == pytest.approx(0.99)
+    assert hook.momentum_at(0.99, 5, 11) == pytest.approx(0.995)
+    assert hook.momentum_at(0.99, 10, 11) == pytest.approx(1.0)
+    assert MoCoQueueHook().momentum_at(0.99, 5, 11) == 0.99
+    with pytest.raises(ValueError, match='momentum_schedule'):
+        MoCoQueueHook(momentum_schedule='linear')
+
+
+def test_queue_checks_before_training():
+    model = build()  # queue_len 64 in the tiny config
+    hook = MoCoQueueHook()
+    hook.before_train(fake_runner(model, batch_size=8, videos=100))
+    with pytest.raises(ValueError, match='queue_len=64 is smaller'):
+        hook.before_train(fake_runner(model, batch_size=128, videos=1000))
+    with pytest.raises(ValueError, match='below the number of training'):
+        hook.before_train(fake_runner(model, batch_size=8, videos=50))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
+    import torch.distributed as torch_dist
+
+    import cacl_mm  # noqa: F401
+    from cacl_mm.models.utils import batch_shuffle
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch_dist.init_process_group('gloo', rank=rank, world_size=world_size)
+    try:
+        model = build()  # same seed: same weights on both ranks
+        model.train()
+        hook = MoCoQueueHook()
+        torch.manual_seed(100 + rank)  # ranks draw different shuffles ...
+        keys = []
+        for step in range(3):
+            model.loss(*batch(seed=10 * rank + step))  # ... and see different data
+            keys.append({k: v.clone() for k, v in model._pending_keys.items()})
+            hook.after_train_iter(fake_runner(model, iteration=step), step)
+        # Shuffle-BN: the key batch of each rank mixes samples of both ranks.
+        tagged = torch.full((8, 1), float(rank))
+        mixed = [batch_shuffle(tagged)[0].flatten() for _ in range(5)]
+        torch.save(dict(queue_cnn=model.contrast_head.queue('cnn'),
+                        queue_trans=model.contrast_head.queue('trans'),
+                        ptr=int(model.contrast_head.queue_ptr_cnn),
+                        keys=keys, mixed=torch.stack(mixed),
+                        ema=model.momentum_cnn.module.state_dict()),
+                   os.path.join(out_dir, f'rank{rank}.pt'))
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_two_process_gloo_ends_with_identical_queues(tmp_path):
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2)
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
+    for arch in ('cnn', 'trans'):
+        torch.testing.assert_close(r0[f'queue_{arch}'], r1[f'queue_{arch}'])
+        # Each step wrote rank 0's 4 keys, then rank 1's: 3 steps, 24 rows.
+        for step in range(3):
+            start = 8 * step
+            torch.testing.assert_close(r0[f'queue_{arch}'][start:start + 4],
+                                       r0['keys'][step][arch])
+            torch.testing.assert_close(r0[f'queue_{arch}'][start + 4:start + 8],
+                                       r1['keys'][step][arch])
+    assert r0['ptr'] == r1['ptr'] == 24
+    for key, value in r0['ema'].items():
+        if 'running_' not in key:  # BN statistics are per rank's data
+            torch.testing.assert_close(value, r1['ema'][key], msg=key)
+    # Ranks saw different data, so keys differ; the queues still agree.
+    assert not torch.allclose(r0['keys'][0]['cnn'], r1['keys'][0]['cnn'])
+    # Shuffle-BN moved samples across ranks, and both ranks agree on it.
+    assert (r0['mixed'] == 1).any() and (r1['mixed'] == 0).any()
+    assert ((r0['mixed'] == 0).sum() + (r1['mixed'] == 0).sum()).item() == 40

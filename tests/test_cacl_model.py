@@ -199,3 +199,62 @@ def test_a_finite_train_step_updates_the_weights():
                                 optim)
     assert np.isfinite(float(log_vars['loss']))
     assert not torch.equal(before, model.backbone.conv1.conv.weight)
+
+
+PAPER_CONFIGS = ['r3d_ucf101', 'r21d_ucf101', 'c3d_ucf101', 'r3d_hmdb51',
+                 'r21d_hmdb51', 'c3d_hmdb51']
+
+
+@pytest.mark.parametrize('name', PAPER_CONFIGS)
+def test_paper_configs_hold_the_paper_settings(name):
+    from conftest import REPO
+    import os.path as osp
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))
+    assert cfg.model.clip_len == 16 and cfg.model.sdp_head.num_classes == 16
+    sampler = cfg.train_dataloader.dataset.pipeline[1]
+    assert (sampler.clip_len, sampler.frame_interval) == (16, 2)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)
+    assert cfg.train_cfg.max_epochs == 300
+    assert cfg.model.transformer.embed_dims == 768
+    assert cfg.model.transformer.num_layers == 6
+    assert cfg.model.contrast_head.temperature == 0.07
+    assert cfg.model.momentum == 0.999
+    assert {'type': 'MoCoQueueHook', 'momentum_schedule': 'constant'} in \
+        cfg.custom_hooks
+    videos = 3570 if 'hmdb' in name else 9537  # split-1 train lists
+    assert cfg.model.contrast_head.queue_len < videos
+
+
+@pytest.mark.parametrize('name,feat_dims', [('r3d_ucf101', 512),
+                                            ('r21d_ucf101', 512)])
+def test_paper_models_run_a_loss_step(name, feat_dims):
+    from conftest import REPO
+    import os.path as osp
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))
+    model = MODELS.build(cfg.model)
+    assert model.transformer.frame_encoder.depth == 50
+    inputs = torch.randn(2, 2, 3, 16, 48, 48)
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(2):
+        s = ActionDataSample()
+        s.set_field(rng.permutation(16), 'shuffle_order')
+        s.set_field(3, 'med_label')
+        samples.append(s)
+    with torch.no_grad():
+        losses = model.loss(inputs, samples)
+    assert torch.isfinite(losses['loss_contrast'])
+    assert model.extract_feat(inputs[:, 0]).shape == (2, feat_dims)
+
+
+def test_c3d_config_dims_match_the_backbone():
+    from conftest import REPO
+    import os.path as osp
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', 'c3d_ucf101.py'))
+    backbone = MODELS.build(cfg.model.backbone).eval()
+    with torch.no_grad():
+        feats = backbone(torch.randn(1, 3, 16, 112, 112))
+    assert feats.shape == (1, 4096)
+    assert cfg.model.contrast_head.in_channels.cnn == 2 * feats.shape[1]
+    assert cfg.model.sdp_head.in_channels == 2 * feats.shape[1]

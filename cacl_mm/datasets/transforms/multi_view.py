@@ -34,7 +34,11 @@ class MultiViewClip(BaseTransform):
         if num_views < 1:
             raise ValueError(f'MultiViewClip: num_views must be >= 1, got {num_views}')
         self.num_views = num_views
-        self.pipeline = Compose(transforms)
+        # Built from mmaction's registry, so no default scope is needed.
+        self.pipeline = Compose([
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in transforms
+        ])
 
     def transform(self, results: Dict) -> Dict:
         """Return ``results`` with stacked views in ``imgs``."""

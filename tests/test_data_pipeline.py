@@ -1,0 +1,85 @@
+import copy
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmaction.registry import DATASETS, TRANSFORMS
+from conftest import CONFIG_TINY
+
+
+def frames(num=6, value=None, seed=0):
+    rng = np.random.default_rng(seed)
+    if value is not None:
+        return [np.full((24, 32, 3), value, np.uint8) for _ in range(num)]
+    return [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
+            for _ in range(num)]
+
+
+VIEW = [
+    dict(type='RandomResizedCrop', area_range=(0.1, 0.5)),
+    dict(type='Resize', scale=(16, 16), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+]
+
+
+def results_of(imgs):
+    return dict(imgs=imgs, img_shape=imgs[0].shape[:2],
+                original_shape=imgs[0].shape[:2], num_clips=1,
+                clip_len=len(imgs), modality='RGB')
+
+
+def test_views_share_augmentation_over_time_and_differ_from_each_other():
+    np.random.seed(0)
+    # Every frame identical: a clip-level augmentation keeps them identical.
+    base = frames(1, seed=3)[0]
+    imgs = [base.copy() for _ in range(6)]
+    out = TRANSFORMS.build(
+        dict(type='MultiViewClip', num_views=2, transforms=VIEW))(
+            results_of(imgs))
+    clips = out['imgs']
+    assert clips.shape == (2, 3, 6, 16, 16)
+    for view in clips:
+        for t in range(1, 6):
+            np.testing.assert_array_equal(view[:, t], view[:, 0])
+    assert not np.array_equal(clips[0], clips[1])
+
+
+def test_earlier_views_do_not_modify_the_decoded_frames():
+    np.random.seed(1)
+    imgs = frames(4, seed=5)
+    kept = [img.copy() for img in imgs]
+    flip_first = [dict(type='Flip', flip_ratio=1.0),
+                  dict(type='FormatShape', input_format='NCTHW')]
+    out = TRANSFORMS.build(
+        dict(type='MultiViewClip', num_views=2, transforms=flip_first))(
+            results_of(imgs))
+    # Both views are flipped once (Flip works in place on its own frames).
+    expected = np.stack([img[:, ::-1] for img in kept])  # T H W C
+    for view in out['imgs']:
+        np.testing.assert_array_equal(view.transpose(1, 2, 3, 0), expected)
+
+
+def test_mismatched_views_fail_clearly():
+    transform = TRANSFORMS.build(dict(
+        type='MultiViewClip', num_views=2,
+        transforms=[dict(type='FormatShape', input_format='NCHW')]))
+    with pytest.raises(ValueError, match='NCTHW'):
+        transform(results_of(frames(4)))
+
+
+def test_tiny_config_pipeline_on_a_real_video(tiny_dataset):
+    init_default_scope('mmaction')
+    cfg = copy.deepcopy(Config.fromfile(CONFIG_TINY).train_dataloader.dataset)
+    cfg.ann_file = tiny_dataset['ann_file']
+    cfg.data_prefix = dict(video=tiny_dataset['video_root'])
+    dataset = DATASETS.build(cfg)
+    np.random.seed(0)
+    sample = dataset[0]
+    assert tuple(sample['inputs'].shape) == (2, 3, 8, 32, 32)
+    data_sample = sample['data_samples']
+    order = np.asarray(data_sample.shuffle_order)
+    assert sorted(order.tolist()) == list(range(8))
+    assert 0 <= int(data_sample.med_label) < 8

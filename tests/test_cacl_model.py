@@ -1,5 +1,4 @@
 import copy
-import warnings
 
 import numpy as np
 import pytest
@@ -229,6 +228,8 @@ def test_paper_configs_hold_the_paper_settings(name):
 @pytest.mark.parametrize('name,feat_dims', [('r3d_ucf101', 512),
                                             ('r21d_ucf101', 512)])
 def test_paper_models_run_a_loss_step(name, feat_dims):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')  # Conv2plus1d is built through mmcv
     from conftest import REPO
     import os.path as osp
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))

@@ -1,7 +1,7 @@
 """``TransformerClipEncoder``: frozen 2D CNN frame features -> Transformer."""
 from __future__ import annotations
 
-from typing import Optional, Union
+
 
 import torch
 import torch.nn as nn

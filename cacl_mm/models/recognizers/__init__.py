@@ -1,3 +1,7 @@
-from .cacl import CACL, CNNBranch, TransformerBranch, pool_features, shuffle_time
+from .base_moco import BaseMoCo, CNNBranch, pool_features
+from .cacl import CACL, TransformerBranch, shuffle_time
 
-__all__ = ['CACL', 'CNNBranch', 'TransformerBranch', 'pool_features', 'shuffle_time']
+__all__ = [
+    'BaseMoCo', 'CACL', 'CNNBranch', 'TransformerBranch', 'pool_features',
+    'shuffle_time'
+]

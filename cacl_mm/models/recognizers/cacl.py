@@ -1,20 +1,18 @@
 """``CACL``: Cross-Architecture Contrastive Learning (CVPR 2022) for MMAction2."""
 from __future__ import annotations
 
-import warnings
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.logging import MessageHub
-from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmengine.model import ExponentialMovingAverage
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..heads.cross_arch_contrastive_head import CrossArchContrastiveHead
 from ..utils.batch_shuffle import shuffle_bn_forward
+from .base_moco import BaseMoCo, CNNBranch
 
 
 def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor:
@@ -31,36 +29,6 @@ def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor
     shape = [1] * x.ndim
     shape[0], shape[dim] = order.shape
     return torch.take_along_dim(x, order.view(shape), dim=dim)
-
-
-def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
-    """Global-average-pool a backbone output to (N, D).
-
-    Accepts (N, C, T, H, W) feature maps (ResNet3d, R(2+1)D), (N, D)
-    vectors (C3D's fc7) or a tuple of stages (the last is used).
-    """
-    if isinstance(feats, (tuple, list)):
-        feats = feats[-1]
-    if feats.ndim > 2:
-        feats = feats.flatten(2).mean(dim=2)
-    return feats
-
-
-class CNNBranch(nn.Module):
-    """3D CNN + projection: one contrastive encoder (online or momentum).
-
-    Holds references to modules owned elsewhere; the momentum encoder is a
-    deep copy of it made by :class:`ExponentialMovingAverage`.
-    """
-
-    def __init__(self, backbone: nn.Module, projection: nn.Module) -> None:
-        super().__init__()
-        self.backbone = backbone
-        self.projection = projection
-
-    def features(self, clips: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, H, W) clips -> (N, D) pooled features."""
-        return pool_features(self.backbone(clips))
 
 
 class TransformerBranch(nn.Module):
@@ -80,7 +48,7 @@ def concat_twins(feats: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class CACL(BaseModel):
+class CACL(BaseMoCo):
     """Cross-Architecture Contrastive Learning.
 
     Each sample carries two augmented views of one clip and a frame order
@@ -132,21 +100,13 @@ class CACL(BaseModel):
                  shuffle_bn_splits: int = 2,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='ActionDataPreprocessor', format_shape='NCTHW')
-        if isinstance(data_preprocessor, dict):
-            # Built from mmaction's registry, so no default scope is needed.
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(momentum=momentum,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         if contrast_head is None and sdp_head is None:
             raise ValueError('CACL needs model.contrast_head, model.sdp_head '
                              'or both')
-        if not 0. <= momentum <= 1.:
-            raise ValueError(f'model.momentum must be in [0, 1], got {momentum}')
         self.clip_len = clip_len
-        self.momentum = momentum
         self.shuffle_bn_splits = shuffle_bn_splits
         self.backbone = MODELS.build(backbone)
 
@@ -189,8 +149,6 @@ class CACL(BaseModel):
         if 'trans_k' in needed:
             self.momentum_trans = ExponentialMovingAverage(
                 self._online_trans(), momentum=1. - momentum)
-        self._pending_keys: Optional[Dict[str, torch.Tensor]] = None
-        self._warned_no_hook = False
 
     # ------------------------------------------------------------ encoders
     def _online_cnn(self) -> CNNBranch:
@@ -212,73 +170,6 @@ class CACL(BaseModel):
         if self.momentum_trans is not None:
             pairs['trans'] = (self.momentum_trans, self._online_trans())
         return pairs
-
-    def init_weights(self) -> None:
-        """Initialise, then make the momentum encoders exact copies."""
-        super().init_weights()
-        for ema, online in self.momentum_encoders().values():
-            ema.module.load_state_dict(online.state_dict())
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: Optional[float] = None) -> None:
-        """One EMA step of every momentum encoder (call after optimizer step).
-
-        Args:
-            momentum (float, optional): MoCo momentum m for this step (a
-                schedule); defaults to ``self.momentum``.
-        """
-        m = self.momentum if momentum is None else momentum
-        for ema, online in self.momentum_encoders().values():
-            ema.momentum = 1. - m
-            if ema.steps == 0:
-                # The copy made at construction (and by init_weights) is
-                # mmengine's step-0 copy; every update is an EMA step.
-                ema.steps += 1
-            ema.update_parameters(online)
-
-    def pop_pending_keys(self) -> Dict[str, torch.Tensor]:
-        """The momentum keys of the last ``loss()`` call, handed over once."""
-        keys, self._pending_keys = self._pending_keys or {}, None
-        return keys
-
-    # ------------------------------------------------------------- forward
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Pooled 3D backbone features for downstream use.
-
-        Args:
-            inputs (torch.Tensor): (N, C, T, H, W) or (N, M, C, T, H, W)
-                clips; with M clips per sample the features are averaged.
-
-        Returns:
-            torch.Tensor: (N, D) features.
-        """
-        if inputs.ndim == 6:
-            batch, clips = inputs.shape[:2]
-            feats = pool_features(self.backbone(inputs.flatten(0, 1)))
-            return feats.view(batch, clips, -1).mean(dim=1)
-        return pool_features(self.backbone(inputs))
-
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor') -> Union[Dict, SampleList, torch.Tensor]:
-        """mmengine's entry point: ``loss``, ``predict`` or ``tensor``."""
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
-                           'predict and tensor mode')
-
-    def predict(self, inputs: torch.Tensor,
-                data_samples: SampleList) -> SampleList:
-        """Attach the (clip-averaged) 3D features as ``feature``."""
-        feats = self.extract_feat(inputs)
-        for sample, feat in zip(data_samples, feats):
-            sample.set_field(feat, 'feature')
-        return data_samples
 
     def _check_inputs(self, inputs: torch.Tensor) -> None:
         if inputs.ndim != 6 or inputs.shape[1] != 2:
@@ -321,11 +212,7 @@ class CACL(BaseModel):
             terms and ``acc_sdp``.
         """
         self._check_inputs(inputs)
-        if self._pending_keys is not None and not self._warned_no_hook:
-            warnings.warn('CACL: momentum keys of the previous step were never '
-                          'consumed; add MoCoQueueHook to custom_hooks, or the '
-                          'momentum encoders and queues never update')
-            self._warned_no_hook = True
+        self._warn_if_keys_unconsumed()
         order = self._stack_field(data_samples, 'shuffle_order', inputs.device)
         view_q, view_k = inputs[:, 0], inputs[:, 1]
         losses: Dict[str, torch.Tensor] = {}
@@ -375,32 +262,3 @@ class CACL(BaseModel):
         both = torch.cat([frames, shuffle_time(frames, order, 1)])
         return self.contrast_head.embed(
             branch.projection, concat_twins(branch.clip_transformer(both)))
-
-    # -------------------------------------------------------------- train
-    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> tuple:
-        """mmengine's loss parsing, refusing a non-finite loss.
-
-        Both ``BaseModel.train_step`` and mmengine's DDP wrapper call this
-        between the forward pass and the optimizer step, so raising here
-        stops the run before the bad update: neither the weights nor any
-        later checkpoint hold the bad state.
-
-        Raises:
-            FloatingPointError: Naming the iteration and the loss terms.
-        """
-        bad = {
-            key: float(value.detach().float().mean())
-            for key, value in losses.items()
-            if 'loss' in key and isinstance(value, torch.Tensor)
-            and not bool(torch.isfinite(value).all())
-        }
-        if bad:
-            iteration = MessageHub.get_current_instance().get_info('iter')
-            where = ('' if iteration is None else
-                     f' at iteration {int(iteration) + 1}')
-            terms = ', '.join(f'{k}={v}' for k, v in bad.items())
-            raise FloatingPointError(
-                f'CACL: non-finite loss{where}: {terms}. Stopped before the '
-                'optimizer step, so no checkpoint holds this state; lower '
-                'the learning rate or set optim_wrapper.clip_grad.')
-        return super().parse_losses(losses)

@@ -1,0 +1,189 @@
+"""``BaseMoCo``: what every momentum-contrast model here shares."""
+from __future__ import annotations
+
+import warnings
+from typing import Dict, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+
+from mmaction.registry import MODELS
+from mmaction.utils import OptConfigType, SampleList
+
+
+def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
+    """Global-average-pool a backbone output to (N, D).
+
+    Accepts (N, C, [T,] H, W) feature maps (ResNet3d, R(2+1)D, 2D ResNet),
+    (N, D) vectors (C3D's fc7) or a tuple of stages (the last is used).
+    """
+    if isinstance(feats, (tuple, list)):
+        feats = feats[-1]
+    if feats.ndim > 2:
+        feats = feats.flatten(2).mean(dim=2)
+    return feats
+
+
+class CNNBranch(nn.Module):
+    """CNN backbone + projection: one contrastive encoder.
+
+    Holds references to modules owned elsewhere; a momentum encoder is a deep
+    copy of it made by :class:`mmengine.model.ExponentialMovingAverage`.
+    """
+
+    def __init__(self, backbone: nn.Module, projection: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.projection = projection
+
+    def features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Backbone inputs -> (N, D) pooled features."""
+        return pool_features(self.backbone(inputs))
+
+
+class BaseMoCo(BaseModel):
+    """Momentum encoders, key hand-over and loss checks shared by our models.
+
+    Subclasses own a ``backbone``, a ``contrast_head`` (or None) and
+    ``ExponentialMovingAverage`` momentum encoders listed by
+    :meth:`momentum_encoders`; their ``loss`` stores the new keys in
+    ``self._pending_keys`` for ``MoCoQueueHook``.
+
+    Args:
+        momentum (float): MoCo momentum m of the key encoders, MoCo's
+            convention ``key = m * key + (1 - m) * online``.
+        data_preprocessor (dict, optional): Defaults to
+            ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self, momentum: float = 0.999,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptConfigType = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW')
+        if isinstance(data_preprocessor, dict):
+            # Built from mmaction's registry, so no default scope is needed.
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if not 0. <= momentum <= 1.:
+            raise ValueError(f'model.momentum must be in [0, 1], got {momentum}')
+        self.momentum = momentum
+        self._pending_keys: Optional[Dict[str, torch.Tensor]] = None
+        self._warned_no_hook = False
+
+    def momentum_encoders(self) -> Dict[str, tuple]:
+        """``{arch: (ema_module, online_branch)}``."""
+        raise NotImplementedError
+
+    def init_weights(self) -> None:
+        """Initialise, then make the momentum encoders exact copies."""
+        super().init_weights()
+        for ema, online in self.momentum_encoders().values():
+            ema.module.load_state_dict(online.state_dict())
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: Optional[float] = None) -> None:
+        """One EMA step of every momentum encoder (call after optimizer step).
+
+        Args:
+            momentum (float, optional): MoCo momentum m for this step (a
+                schedule); defaults to ``self.momentum``.
+        """
+        m = self.momentum if momentum is None else momentum
+        for ema, online in self.momentum_encoders().values():
+            # mmengine's EMA weighs the online model: 1 - m.
+            ema.momentum = 1. - m
+            if ema.steps == 0:
+                # The copy made at construction (and by init_weights) is
+                # mmengine's step-0 copy; every update is an EMA step.
+                ema.steps += 1
+            ema.update_parameters(online)
+
+    def pop_pending_keys(self) -> Dict[str, torch.Tensor]:
+        """The momentum keys of the last ``loss()`` call, handed over once."""
+        keys, self._pending_keys = self._pending_keys or {}, None
+        return keys
+
+    def _warn_if_keys_unconsumed(self) -> None:
+        if self._pending_keys is not None and not self._warned_no_hook:
+            warnings.warn(f'{type(self).__name__}: momentum keys of the '
+                          'previous step were never consumed; add '
+                          'MoCoQueueHook to custom_hooks, or the momentum '
+                          'encoders and queues never update')
+            self._warned_no_hook = True
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Pooled backbone features for downstream use.
+
+        Args:
+            inputs (torch.Tensor): (N, ...) backbone inputs, or
+                (N, M, ...) with M clips per sample, whose features are
+                averaged.
+
+        Returns:
+            torch.Tensor: (N, D) features.
+        """
+        if inputs.ndim == self._input_ndim + 1:
+            batch, clips = inputs.shape[:2]
+            feats = pool_features(self.backbone(inputs.flatten(0, 1)))
+            return feats.view(batch, clips, -1).mean(dim=1)
+        return pool_features(self.backbone(inputs))
+
+    #: Dimensions of one backbone input batch (5 for NCTHW clips).
+    _input_ndim = 5
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[SampleList] = None,
+                mode: str = 'tensor') -> Union[Dict, SampleList, torch.Tensor]:
+        """mmengine's entry point: ``loss``, ``predict`` or ``tensor``."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
+                           'predict and tensor mode')
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: SampleList) -> SampleList:
+        """Attach the (clip-averaged) backbone features as ``feature``."""
+        feats = self.extract_feat(inputs)
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feature')
+        return data_samples
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> tuple:
+        """mmengine's loss parsing, refusing a non-finite loss.
+
+        Both ``BaseModel.train_step`` and mmengine's DDP wrapper call this
+        between the forward pass and the optimizer step, so raising here
+        stops the run before the bad update: neither the weights nor any
+        later checkpoint hold the bad state.
+
+        Raises:
+            FloatingPointError: Naming the iteration and the loss terms.
+        """
+        bad = {
+            key: float(value.detach().float().mean())
+            for key, value in losses.items()
+            if 'loss' in key and isinstance(value, torch.Tensor)
+            and not bool(torch.isfinite(value).all())
+        }
+        if bad:
+            iteration = MessageHub.get_current_instance().get_info('iter')
+            where = ('' if iteration is None else
+                     f' at iteration {int(iteration) + 1}')
+            terms = ', '.join(f'{k}={v}' for k, v in bad.items())
+            raise FloatingPointError(
+                f'{type(self).__name__}: non-finite loss{where}: {terms}. '
+                'Stopped before the optimizer step, so no checkpoint holds '
+                'this state; lower the learning rate or set '
+                'optim_wrapper.clip_grad.')
+        return super().parse_losses(losses)

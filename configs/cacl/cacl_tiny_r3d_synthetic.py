@@ -7,8 +7,8 @@ _base_ = [
     './_base_/ucf101_pretrain_data.py', './_base_/sgd_cosine_300e.py'
 ]
 clip_len = 8
-data_root = 'data/cacl_tiny/videos'
-ann_file_train = 'data/cacl_tiny/cacl_tiny_train_split_1_videos.txt'
+data_root = 'data/motion10/videos'
+ann_file_train = 'data/motion10/motion10_train_split_1_videos.txt'
 
 model = dict(
     clip_len=clip_len,

@@ -1,0 +1,190 @@
+"""Converters on the official UCF101 split files, HMDB51 files in the official
+format, and the embedded benchmark generator."""
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from cacl_mm.datasets.annotations import (AnnotationError, convert_hmdb51,
+                                          convert_ucf101, parse_class_index)
+from cacl_mm.datasets.motion_benchmark import (CLASSES, BenchmarkSpec,
+                                               held_out_groups, render_video,
+                                               single_frame_probe)
+from conftest import REPO
+
+FIXTURES = osp.join(osp.dirname(REPO), 'shared', 'fixtures', 'ucf101_splits')
+GROUP = re.compile(r'v_(\w+)_g(\d+)_c\d+')
+
+needs_fixtures = pytest.mark.skipif(
+    not osp.isdir(FIXTURES), reason='../shared/fixtures not present')
+
+
+@needs_fixtures
+def test_ucf101_official_split_one():
+    train, test = convert_ucf101(FIXTURES, 1)
+    assert (len(train), len(test)) == (9537, 3783)
+    classes = parse_class_index(osp.join(FIXTURES, 'classInd.txt'))
+    assert len(classes) == 101 and classes['ApplyEyeMakeup'] == 0
+    labels = {side: {int(l.split()[1]) for l in lines}
+              for side, lines in (('train', train), ('test', test))}
+    assert labels['train'] == labels['test'] == set(range(101))
+    assert train[0] == 'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 0'
+    groups = defaultdict(set)
+    for side, lines in (('train', train), ('test', test)):
+        for line in lines:
+            name, group = GROUP.search(line).groups()
+            groups[(name, int(group))].add(side)
+    # Split 1 holds groups 1-7 out: no group is on both sides.
+    assert all(len(sides) == 1 for sides in groups.values())
+    assert {g for (_, g), s in groups.items() if 'test' in s} == set(range(1, 8))
+
+
+def write(path, text, crlf=True):
+    with open(path, 'w', newline='') as f:
+        f.write(text.replace('\n', '\r\n') if crlf else text)
+
+
+@pytest.fixture
+def small_ucf(tmp_path):
+    write(tmp_path / 'classInd.txt', '1 Jump\n2 Run\n')
+    write(tmp_path / 'trainlist01.txt',
+          'Jump/v_Jump_g02_c01.avi 1\nRun/v_Run_g02_c01.avi 2\n')
+    write(tmp_path / 'testlist01.txt', 'Jump/v_Jump_g01_c01.avi\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize('file,text,match', [
+    ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi 1\nSwim/v_Swim_g02_c01.avi 3\n',
+     r'trainlist01.txt:2: unknown class .Swim'),
+    ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi 1\nRun/v_Run_g02_c01.avi 1\n',
+     r'trainlist01.txt:2: class index 1 but folder .Run. is class 2'),
+    ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi\n',
+     r'trainlist01.txt:1: malformed line'),
+    ('testlist01.txt', '../etc/v_x.avi\n', r'testlist01.txt:1: path .* outside'),
+    ('classInd.txt', '1 Jump\n3 Run\n', r'classInd.txt:2: class index 3'),
+    ('testlist01.txt', 'Jump/a.avi\nJump/a.avi\n', r'testlist01.txt:2: duplicate'),
+])
+def test_ucf101_errors_name_file_and_line(small_ucf, file, text, match):
+    write(small_ucf / file, text)
+    with pytest.raises(AnnotationError, match=match):
+        convert_ucf101(str(small_ucf), 1)
+
+
+def test_ucf101_missing_video_is_reported(small_ucf, tmp_path):
+    videos = tmp_path / 'videos'
+    (videos / 'Jump').mkdir(parents=True)
+    (videos / 'Jump' / 'v_Jump_g02_c01.avi').write_bytes(b'x')
+    with pytest.raises(AnnotationError,
+                       match=r'trainlist01.txt:2: video .Run/v_Run_g02_c01.avi. not found'):
+        convert_ucf101(str(small_ucf), 1, video_root=str(videos))
+
+
+def test_ucf101_cli_writes_mmaction_lists(small_ucf, tmp_path):
+    out = tmp_path / 'out'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/data/convert_ucf101.py'),
+         str(small_ucf), str(out), '--splits', '1'], capture_output=True,
+        text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / 'ucf101_train_split_1_videos.txt').read_text() == (
+        'Jump/v_Jump_g02_c01.avi 0\nRun/v_Run_g02_c01.avi 1\n')
+    assert (out / 'ucf101_val_split_1_videos.txt').read_text() == (
+        'Jump/v_Jump_g01_c01.avi 0\n')
+    write(small_ucf / 'testlist01.txt', 'Fly/v_Fly_g01_c01.avi\n')
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/data/convert_ucf101.py'),
+         str(small_ucf), str(out), '--splits', '1'], capture_output=True,
+        text=True)
+    assert proc.returncode == 1
+    assert 'testlist01.txt:1: unknown class' in proc.stderr
+
+
+@pytest.fixture
+def small_hmdb(tmp_path):
+    # Official format: "<video> <0|1|2> " with a trailing space, CRLF.
+    write(tmp_path / 'run_test_split1.txt', 'r1.avi 1 \nr2.avi 2 \nr3.avi 0 \n')
+    write(tmp_path / 'jump_test_split1.txt', 'j1.avi 2 \nj2.avi 1 \n')
+    return tmp_path
+
+
+def test_hmdb51_labels_follow_sorted_actions(small_hmdb):
+    train, test = convert_hmdb51(str(small_hmdb), 1)
+    assert train == ['jump/j2.avi 0', 'run/r1.avi 1']
+    assert test == ['jump/j1.avi 0', 'run/r2.avi 1']
+
+
+def test_hmdb51_errors(small_hmdb):
+    write(small_hmdb / 'run_test_split1.txt', 'r1.avi 1\nr2.avi 7\n')
+    with pytest.raises(AnnotationError, match=r'run_test_split1.txt:2:'):
+        convert_hmdb51(str(small_hmdb), 1)
+    with pytest.raises(AnnotationError, match='no \\*_test_split2.txt'):
+        convert_hmdb51(str(small_hmdb), 2)
+
+
+SMALL = BenchmarkSpec(num_groups=3, clips_per_group=2, num_frames=24, size=64,
+                      seed=3)
+
+
+def test_single_frames_carry_no_class_by_construction():
+    # Each attribute's per-frame distribution is the same for every class.
+    from cacl_mm.datasets.motion_benchmark import _group_nuisance, _trajectory
+    spec = BenchmarkSpec(num_frames=24)
+    stats = {}
+    for label in CLASSES:
+        rng = np.random.default_rng(0)
+        values = defaultdict(list)
+        for _ in range(300):
+            traj = _trajectory(label, rng, _group_nuisance(rng, spec), spec)
+            t = rng.integers(spec.num_frames)
+            values['x'].append(traj['position'][t, 0])
+            values['scale'].append(traj['scale'][t])
+            values['opacity'].append(traj['opacity'][t])
+        stats[label] = {k: np.mean(v) for k, v in values.items()}
+    for key in ('x', 'scale', 'opacity'):
+        means = [s[key] for s in stats.values()]
+        assert max(means) - min(means) < 0.15 * np.mean(means), (key, means)
+
+
+def test_generator_layout_determinism_and_single_frame_probe(tmp_path):
+    sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
+    try:
+        from generate_motion_benchmark import generate
+    finally:
+        sys.path.pop(0)
+    root = str(tmp_path / 'bench')
+    generate(root, SMALL, workers=1)
+    videos = osp.join(root, 'videos')
+    assert osp.isfile(osp.join(videos, 'MoveLeft', 'v_MoveLeft_g01_c01.avi'))
+    with open(osp.join(root, 'annotations', 'classInd.txt'), newline='') as f:
+        assert f.readline() == '1 MoveLeft\r\n'
+    train = open(osp.join(root, 'motion10_train_split_1_videos.txt')).read().split('\n')
+    test = open(osp.join(root, 'motion10_val_split_1_videos.txt')).read().split('\n')
+    train, test = [l for l in train if l], [l for l in test if l]
+    assert len(train) + len(test) == 10 * 3 * 2
+    held_out = set(held_out_groups(SMALL, 1))
+    assert {int(GROUP.search(l).group(2)) for l in test} == held_out
+    assert not held_out & {int(GROUP.search(l).group(2)) for l in train}
+
+    # Deterministic: the same spec renders the same frames.
+    rng_a, rng_b = (np.random.default_rng(7) for _ in range(2))
+    from cacl_mm.datasets.motion_benchmark import _group_nuisance
+    nuisance = _group_nuisance(np.random.default_rng(1), SMALL)
+    np.testing.assert_array_equal(render_video('Appear', rng_a, nuisance, SMALL),
+                                  render_video('Appear', rng_b, nuisance, SMALL))
+
+    # A second run reuses the videos (same bytes, nothing rewritten).
+    stamp = osp.getmtime(osp.join(videos, 'Vanish', 'v_Vanish_g03_c02.avi'))
+    generate(root, SMALL, workers=1)
+    assert osp.getmtime(osp.join(videos, 'Vanish', 'v_Vanish_g03_c02.avi')) == stamp
+
+    probe = single_frame_probe(videos,
+                               osp.join(root, 'motion10_train_split_1_videos.txt'),
+                               osp.join(root, 'motion10_val_split_1_videos.txt'))
+    # 20 test videos x 6 frames; chance is 0.1.
+    assert probe['test_acc'] < probe['chance'] + 0.12, probe
+    assert probe['train_acc'] > 0.5  # the probe can fit what it sees

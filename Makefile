@@ -6,7 +6,14 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.cacl-mm-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test clean-venv
+.PHONY: venv test demo clean-venv
+
+# `make demo`: the main job end to end on the embedded benchmark.
+# SEED=1 changes the seed, ABLATE=1 adds the 3D-only MoCo and
+# edit-distance-only rows, DEMO_OUT moves the results.
+SEED ?= 0
+ABLATE ?= 0
+DEMO_OUT ?= work_dirs/demo
 
 # The stamp is rebuilt whenever a dependency list changes, so a second run
 # reuses the environment and a changed pin reinstalls.
@@ -20,6 +27,9 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(VPY) -m pytest -q $(PYTEST_ARGS) tests
+
+demo: $(STAMP)
+	$(VPY) tools/demo.py --seed $(SEED) --out-dir $(DEMO_OUT) $(if $(filter 1,$(ABLATE)),--ablate,)
 
 clean-venv:
 	rm -rf $(VENV)

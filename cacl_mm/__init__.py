@@ -8,7 +8,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __version__ = '0.1.0'
-__all__ = ['compat', 'datasets', 'engine', 'models', '__version__']
+__all__ = ["compat", "datasets", "engine", "evaluation", "models", "__version__"]

@@ -26,6 +26,10 @@ anything imports :mod:`mmaction.models`.
    torch build) without CUDA, so CPU (gloo) multi-process runs cannot start.
    While those two functions run on such a machine, ``set_device`` is a
    no-op; with CUDA nothing changes.
+5. mmaction's ``ColorJitter.adjust_hue`` adds a negative Python int to a
+   uint8 array; numpy >= 2 (NEP 50) raises ``OverflowError`` where numpy 1
+   promoted to int16. The replacement promotes explicitly and gives numpy
+   1's result; with numpy < 2 nothing changes.
 """
 from __future__ import annotations
 
@@ -195,9 +199,37 @@ def patch_cpu_distributed_init() -> bool:
     return patched
 
 
+def _adjust_hue(img, factor):
+    """mmaction's ``ColorJitter.adjust_hue`` with numpy 1's int16 promotion."""
+    import cv2
+    import numpy as np
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    offset = int(factor * 255)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int16) + offset) % 180
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+
+
+def patch_color_jitter_hue() -> bool:
+    """Make ``ColorJitter`` hue jitter work under numpy >= 2.
+
+    Returns:
+        bool: True if the method was replaced now.
+    """
+    import numpy as np
+    if int(np.__version__.split('.')[0]) < 2:
+        return False
+    from mmaction.datasets.transforms.processing import ColorJitter
+    if ColorJitter.__dict__['adjust_hue'].__func__ is _adjust_hue:
+        return False
+    ColorJitter.adjust_hue = staticmethod(_adjust_hue)
+    return True
+
+
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
     patch_importlib_metadata()
     patch_missing_drn()
     allow_checkpoint_types()
     patch_cpu_distributed_init()
+    patch_color_jitter_hue()

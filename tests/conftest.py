@@ -34,19 +34,25 @@ def write_video(path: str, num_frames: int, height: int = 48, width: int = 64,
     writer.release()
 
 
-def write_tiny_dataset(root: str, num_videos: int = 12,
+def write_tiny_dataset(root: str, num_videos: int = 12, num_val: int = 7,
                        num_frames: int = 24) -> str:
-    """Videos under ``root/videos`` and an mmaction list file; returns it."""
+    """Videos under ``root/videos`` and mmaction train/val list files.
+
+    Returns the train list ``tiny_train_split_1_videos.txt``; the val list
+    (``num_val`` other videos, an odd count on purpose) sits beside it.
+    """
     lines = []
-    for i in range(num_videos):
+    for i in range(num_videos + num_val):
         label = i % 2
         rel = f'class{label}/v_{i:03d}.mp4'
         write_video(osp.join(root, 'videos', rel), num_frames, seed=i,
                     direction=1 if label == 0 else -1)
         lines.append(f'{rel} {label}')
-    ann = osp.join(root, 'train_list_videos.txt')
+    ann = osp.join(root, 'tiny_train_split_1_videos.txt')
     with open(ann, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+        f.write('\n'.join(lines[:num_videos]) + '\n')
+    with open(osp.join(root, 'tiny_val_split_1_videos.txt'), 'w') as f:
+        f.write('\n'.join(lines[num_videos:]) + '\n')
     return ann
 
 
@@ -54,7 +60,8 @@ def write_tiny_dataset(root: str, num_videos: int = 12,
 def tiny_dataset(tmp_path_factory) -> dict:
     root = str(tmp_path_factory.mktemp('tiny_videos'))
     ann = write_tiny_dataset(root)
-    return dict(root=root, ann_file=ann, video_root=osp.join(root, 'videos'))
+    return dict(root=root, ann_file=ann, video_root=osp.join(root, 'videos'),
+                val_file=ann.replace('_train_', '_val_'))
 
 
 def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:

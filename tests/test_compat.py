@@ -100,3 +100,18 @@ def test_apply_all_is_idempotent():
     count = len(serialization.get_safe_globals())
     compat.apply_all()
     assert len(serialization.get_safe_globals()) == count
+
+
+def test_color_jitter_hue_works_under_numpy_2():
+    from mmaction.datasets.transforms.processing import ColorJitter
+    img = np.zeros((2, 2, 3), np.float32)
+    img[..., 0] = 255  # pure red: hue 0 in OpenCV's 0..179 range
+    out = ColorJitter.adjust_hue(img, -0.05)  # offset int(-12.75) = -12
+    import cv2
+    hue = cv2.cvtColor(out.astype(np.uint8), cv2.COLOR_RGB2HSV)[..., 0]
+    assert (hue == 168).all()  # (0 - 12) % 180, numpy 1's result
+    np.random.seed(0)
+    jitter = ColorJitter(hue=0.1)
+    frames = [np.random.randint(0, 255, (8, 8, 3)).astype(np.uint8)
+              for _ in range(3)]
+    assert len(jitter(dict(imgs=frames))['imgs']) == 3

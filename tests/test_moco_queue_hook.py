@@ -49,13 +49,13 @@ def test_cosine_momentum_schedule():
 
 
 def test_queue_checks_before_training():
-    model = build()  # queue_len 64 in the tiny config
+    model = build()  # queue_len 256 in the tiny config
     hook = MoCoQueueHook()
-    hook.before_train(fake_runner(model, batch_size=8, videos=100))
-    with pytest.raises(ValueError, match='queue_len=64 is smaller'):
-        hook.before_train(fake_runner(model, batch_size=128, videos=1000))
+    hook.before_train(fake_runner(model, batch_size=8, videos=320))
+    with pytest.raises(ValueError, match='queue_len=256 is smaller'):
+        hook.before_train(fake_runner(model, batch_size=512, videos=1000))
     with pytest.raises(ValueError, match='below the number of training'):
-        hook.before_train(fake_runner(model, batch_size=8, videos=50))
+        hook.before_train(fake_runner(model, batch_size=8, videos=200))
 
 
 def _free_port() -> int:

@@ -1,7 +1,9 @@
 from .base_moco import BaseMoCo, CNNBranch, pool_features
 from .cacl import CACL, TransformerBranch, shuffle_time
+from .feature_extractor import VideoFeatureExtractor
+from .frame_moco import FrameMoCo
 
 __all__ = [
-    'BaseMoCo', 'CACL', 'CNNBranch', 'TransformerBranch', 'pool_features',
-    'shuffle_time'
+    'BaseMoCo', 'CACL', 'FrameMoCo', 'VideoFeatureExtractor', 'CNNBranch',
+    'TransformerBranch', 'pool_features', 'shuffle_time'
 ]

@@ -1,0 +1,90 @@
+"""``VideoRetrievalMetric``: R@k of test queries against a train gallery."""
+from __future__ import annotations
+
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from mmaction.registry import METRICS
+from ..retrieval import recall_at_k, topk_neighbours
+
+
+@METRICS.register_module()
+class VideoRetrievalMetric(BaseMetric):
+    """Class-label video retrieval over one evaluation pass.
+
+    The evaluated dataset is ``ConcatDataset([gallery, queries])``: the
+    first ``gallery_size`` samples (the train split) form the gallery, the
+    rest (the test split) are the queries. mmengine's evaluator gathers the
+    results of all ranks in dataset order and drops the sampler's padding,
+    so every video counts exactly once.
+
+    Each data sample must carry ``feature`` (the model's predict output)
+    and ``gt_label``.
+
+    Args:
+        gallery_size (int): Number of gallery samples at the start.
+        topk (Sequence[int]): k values of R@k.
+        chunk_size (int): Queries per similarity product.
+        out_file (str, optional): JSON file for the per-query top-k list.
+        save_topk (int): Neighbours per query written to ``out_file``.
+        prefix (str): Metric name prefix. Defaults to ``'retrieval'``.
+    """
+
+    default_prefix = 'retrieval'
+
+    def __init__(self,
+                 gallery_size: int,
+                 topk: Sequence[int] = (1, 5, 10, 20, 50),
+                 chunk_size: int = 4096,
+                 out_file: Optional[str] = None,
+                 save_topk: int = 5,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if gallery_size < 1:
+            raise ValueError(f'gallery_size must be >= 1, got {gallery_size}')
+        self.gallery_size = gallery_size
+        self.topk = tuple(topk)
+        self.chunk_size = chunk_size
+        self.out_file = out_file
+        self.save_topk = save_topk
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        """Keep each sample's feature and label."""
+        for sample in data_samples:
+            feature = sample['feature'] if isinstance(sample, dict) else sample.feature
+            label = (sample['gt_label'] if isinstance(sample, dict) else
+                     sample.gt_label)
+            self.results.append(
+                dict(feature=torch.as_tensor(feature).detach().float().cpu(),
+                     label=int(torch.as_tensor(label).view(-1)[0])))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """R@k of the queries against the gallery."""
+        if len(results) <= self.gallery_size:
+            raise ValueError(
+                f'{len(results)} samples but gallery_size={self.gallery_size}: '
+                'no queries')
+        feats = torch.stack([r['feature'] for r in results])
+        labels = torch.tensor([r['label'] for r in results])
+        gallery, queries = feats[:self.gallery_size], feats[self.gallery_size:]
+        g_labels, q_labels = labels[:self.gallery_size], labels[self.gallery_size:]
+        scores, neighbours = topk_neighbours(queries, gallery, max(self.topk),
+                                             self.chunk_size)
+        metrics = recall_at_k(q_labels, g_labels, neighbours, self.topk)
+        metrics['num_queries'] = float(len(queries))
+        metrics['num_gallery'] = float(len(gallery))
+        if self.out_file:
+            k = min(self.save_topk, neighbours.shape[1])
+            rows = [dict(query=i, label=int(q_labels[i]),
+                         neighbours=neighbours[i, :k].tolist(),
+                         neighbour_labels=g_labels[neighbours[i, :k]].tolist(),
+                         scores=[round(s, 6) for s in scores[i, :k].tolist()])
+                    for i in range(len(queries))]
+            with open(self.out_file, 'w') as f:
+                json.dump(rows, f)
+        return metrics

@@ -1,0 +1,86 @@
+"""Checkpoint reading helpers: backbone weights out of any model checkpoint.
+
+Every load goes through mmengine's ``_load_checkpoint`` and so ``torch.load``
+with its default ``weights_only=True`` (plus the allow-list of
+:mod:`cacl_mm.compat`): a checkpoint that would run code is refused.
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.runner.checkpoint import _load_checkpoint
+
+
+def load_checkpoint_dict(path: str) -> dict:
+    """The whole checkpoint dict (``state_dict``, ``meta``, ...) on the CPU."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    checkpoint = _load_checkpoint(path, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{path} is not a checkpoint dict')
+    return checkpoint
+
+
+def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
+    """The model weights of a checkpoint dict."""
+    return checkpoint.get('state_dict', checkpoint)
+
+
+def backbone_state_dict(path: str, backbone: nn.Module,
+                        prefix: str = 'backbone.') -> Dict[str, torch.Tensor]:
+    """The weights of ``backbone`` stored under ``prefix`` in a checkpoint.
+
+    Args:
+        path (str): A CACL, FrameMoCo, Recognizer3D or exported checkpoint.
+        backbone (nn.Module): A module of the expected architecture; every
+            one of its keys must be found with the same shape.
+        prefix (str): Key prefix of the backbone (``''`` for an exported,
+            plain backbone state dict).
+
+    Returns:
+        dict: A state dict loadable into ``backbone`` with ``strict=True``.
+
+    Raises:
+        ValueError: Naming the checkpoint and the missing or mismatched keys.
+    """
+    state = state_dict_of(load_checkpoint_dict(path))
+    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    expected = backbone.state_dict()
+    missing = [k for k in expected if k not in found]
+    mismatched = [f'{k}: {tuple(found[k].shape)} vs {tuple(v.shape)}'
+                  for k, v in expected.items()
+                  if k in found and found[k].shape != v.shape]
+    if missing or mismatched:
+        detail = []
+        if missing:
+            detail.append(f'{len(missing)} of {len(expected)} keys missing '
+                          f'(e.g. {prefix}{missing[0]})')
+        if mismatched:
+            detail.append('shape mismatch ' + '; '.join(mismatched[:3]))
+        raise ValueError(
+            f'{path} does not hold a {type(backbone).__name__} backbone under '
+            f'prefix {prefix!r}: ' + ', '.join(detail))
+    return {k: found[k] for k in expected}
+
+
+def save_atomic(obj: object, path: str) -> str:
+    """``torch.save`` to a temporary file, then rename: never a torn file."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp-{os.getpid()}'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def backbone_config_from_checkpoint(checkpoint: dict) -> Optional[dict]:
+    """``model.backbone`` of the config saved in an mmengine checkpoint."""
+    from mmengine.config import Config
+    text = checkpoint.get('meta', {}).get('cfg')
+    if not text:
+        return None
+    cfg = Config.fromstring(text, file_format='.py')
+    return cfg.model.get('backbone')

@@ -1,0 +1,139 @@
+# Fine-tuning for the CPU demo: the tiny R3D-18 of
+# configs/cacl/cacl_tiny_r3d_synthetic.py on the embedded motion benchmark,
+# with MMAction2's Recognizer3D, I3DHead, pipelines and AccMetric.
+# Initialise from CACL with the exported backbone:
+#   --cfg-options model.backbone.pretrained=work_dirs/.../backbone.pth
+# (ResNet3d ignores init_cfg; `pretrained` is how it loads weights.)
+_base_ = ['mmaction::_base_/default_runtime.py']
+custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
+
+num_classes = 10
+clip_len = 8
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='ResNet3d',
+        depth=18,
+        base_channels=8,
+        pretrained=None,
+        pretrained2d=False,
+        conv1_kernel=(3, 7, 7),
+        conv1_stride_t=1,
+        pool1_stride_t=1,
+        inflate=(1, 1, 1, 1),
+        spatial_strides=(1, 2, 2, 2),
+        temporal_strides=(1, 1, 2, 2),
+        zero_init_residual=False,
+        norm_eval=False),
+    cls_head=dict(
+        type='I3DHead',
+        num_classes=num_classes,
+        in_channels=64,
+        spatial_type='avg',
+        dropout_ratio=0.3,
+        init_std=0.01,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+dataset_type = 'VideoDataset'
+data_root = 'data/motion10/videos'
+ann_file_train = 'data/motion10/motion10_train_split_1_videos.txt'
+ann_file_val = 'data/motion10/motion10_val_split_1_videos.txt'
+
+# No horizontal flip: it would turn MoveLeft into MoveRight and clockwise
+# into counter-clockwise on this benchmark.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.4, 1.0)),
+    dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 36)),
+    dict(type='CenterCrop', crop_size=32),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+# Multi-clip testing as MMAction2 does (uniform clips averaged; one centre
+# crop here, ThreeCrop in the full-size configs).
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=5, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 36)),
+    dict(type='CenterCrop', crop_size=32),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        pipeline=test_pipeline,
+        test_mode=True))
+
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator
+
+max_epochs = 12
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
+    clip_grad=dict(max_norm=40, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=0.,
+         by_epoch=True, begin=2, end=max_epochs)
+]
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+randomness = dict(seed=0)

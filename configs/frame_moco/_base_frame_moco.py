@@ -1,0 +1,40 @@
+# Stage 0: MoCo v2 on single frames of the unlabelled training videos, to
+# produce the frozen frame encoder of CACL's Transformer (the paper used a
+# ResNet-50 trained this way on UCF101 frames and never released it).
+_base_ = ['../cacl/_base_/cacl_pretrain_runtime.py']
+
+model = dict(
+    type='FrameMoCo',
+    momentum=0.999,
+    shuffle_bn_splits=2,
+    backbone=dict(type='ResNet', depth=50, pretrained=None, norm_eval=False),
+    contrast_head=dict(
+        type='CrossArchContrastiveHead',
+        in_channels=dict(cnn=2048),
+        hidden_channels=2048,
+        out_channels=128,
+        pairs=[('cnn_q', 'cnn_k')],
+        temperature=0.2,  # MoCo v2
+        queue_len=6400),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+# MoCo v2 frame augmentation, one frame per video per pass.
+view_pipeline = [
+    dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
+    dict(type='Resize', scale=(112, 112), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+         hue=0.1),
+    dict(type='FormatShape', input_format='NCTHW'),
+]
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
+    dict(type='PackActionInputs'),
+]

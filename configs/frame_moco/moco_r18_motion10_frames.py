@@ -1,0 +1,48 @@
+# Stage 0 for the CPU demo: a ResNet-18 frame encoder on 32x32 frames of the
+# embedded motion benchmark (tools/data/generate_motion_benchmark.py).
+_base_ = ['./_base_frame_moco.py']
+model = dict(
+    backbone=dict(depth=18),
+    contrast_head=dict(in_channels=dict(cnn=512), hidden_channels=256,
+                       queue_len=256))
+# No Flip: on the motion benchmark a mirror turns MoveLeft into MoveRight.
+view_pipeline = [
+    dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
+    dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+         hue=0.1),
+    dict(type='FormatShape', input_format='NCTHW'),
+]
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
+    dict(type='PackActionInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='RepeatDataset',
+        times=4,
+        dataset=dict(
+            type='VideoDataset',
+            ann_file='data/motion10/motion10_train_split_1_videos.txt',
+            data_prefix=dict(video='data/motion10/videos'),
+            pipeline=train_pipeline)))
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.06, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=4, eta_min=0., by_epoch=True,
+         begin=0, end=4)
+]
+default_hooks = dict(logger=dict(interval=10),
+                     checkpoint=dict(interval=4, max_keep_ckpts=1))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+randomness = dict(seed=0)

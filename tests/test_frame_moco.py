@@ -1,0 +1,65 @@
+import copy
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmaction.registry import MODELS
+from cacl_mm.engine import MoCoQueueHook
+from conftest import REPO
+
+CONFIG = osp.join(REPO, 'configs', 'frame_moco', 'moco_r18_motion10_frames.py')
+
+
+def build():
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(Config.fromfile(CONFIG).model))
+    model.init_weights()
+    return model
+
+
+def test_frame_moco_trains_the_frame_encoder_with_our_moco_pieces():
+    model = build()
+    model.train()
+    frames = torch.randn(6, 2, 3, 1, 32, 32)
+    losses = model.loss(frames, [None] * 6)
+    assert set(losses) == {'loss_contrast', 'nce_cnn_q-cnn_k'}
+    losses['loss_contrast'].backward()
+    assert all(p.grad is not None for p in model.backbone.parameters())
+    assert all(p.grad is None for p in model.momentum_cnn.parameters())
+    keys = model._pending_keys['cnn'].clone()
+    runner = SimpleNamespace(model=model, iter=0, max_iters=10)
+    MoCoQueueHook().after_train_iter(runner, 0)
+    torch.testing.assert_close(model.contrast_head.queue('cnn')[:6], keys)
+    assert model(frames[:, 0], mode='tensor').shape == (6, 512)
+
+
+def test_frame_moco_checkpoint_initialises_the_clip_encoder(tmp_path):
+    model = build()
+    path = tmp_path / 'frame_moco.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    encoder = MODELS.build(dict(
+        type='TransformerClipEncoder',
+        frame_encoder=dict(type='ResNet', depth=18, norm_eval=True,
+                           init_cfg=dict(type='Pretrained',
+                                         checkpoint=str(path),
+                                         prefix='backbone.')),
+        frame_feat_dims=512, embed_dims=32, num_frames=4, num_layers=1,
+        num_heads=2))
+    encoder.init_weights()
+    for key, value in model.backbone.state_dict().items():
+        torch.testing.assert_close(encoder.frame_encoder.state_dict()[key],
+                                   value, msg=key)
+
+
+def test_frame_moco_rejects_clip_inputs_and_other_pairs():
+    model = build()
+    with pytest.raises(ValueError, match='clip_len=1'):
+        model.loss(torch.randn(2, 2, 3, 4, 32, 32), [None] * 2)
+    cfg = copy.deepcopy(Config.fromfile(CONFIG).model)
+    cfg.contrast_head.pairs = [('cnn_q', 'trans_k')]
+    cfg.contrast_head.in_channels = dict(cnn=512, trans=512)
+    with pytest.raises(ValueError, match='pairs must be'):
+        MODELS.build(cfg)

@@ -1,0 +1,91 @@
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cacl_mm.evaluation import VideoRetrievalMetric, recall_at_k, topk_neighbours
+from conftest import CONFIG_TINY, REPO
+
+RETRIEVAL = osp.join(REPO, 'tools', 'retrieval.py')
+
+
+def test_recall_at_k_hand_built():
+    gallery = torch.tensor([[1., 0.], [0.9, 0.1], [0., 1.], [-1., 0.], [0.1, 0.9]])
+    g_labels = torch.tensor([0, 1, 1, 2, 2])
+    queries = torch.tensor([[1., 0.05],  # order 0 (l0), 1 (l1), 4, 2, 3
+                            [0., 1.],  # order 2 (l1), 4 (l2), 1, 0, 3
+                            [-1., 0.1]])  # order 3 (l2), ...
+    q_labels = torch.tensor([1, 2, 2])
+    _, neighbours = topk_neighbours(queries, gallery, 5)
+    assert neighbours[0, :2].tolist() == [0, 1]
+    assert neighbours[1, :2].tolist() == [2, 4]
+    metrics = recall_at_k(q_labels, g_labels, neighbours, ks=(1, 2, 5))
+    # query 0: first hit at rank 2; query 1: rank 2; query 2: rank 1.
+    assert metrics == {'R@1': pytest.approx(1 / 3), 'R@2': pytest.approx(1.0),
+                       'R@5': pytest.approx(1.0)}
+
+
+def test_chunking_does_not_change_the_result():
+    torch.manual_seed(0)
+    queries, gallery = torch.randn(37, 16), torch.randn(101, 16)
+    full = topk_neighbours(queries, gallery, 10, chunk_size=1000)
+    chunked = topk_neighbours(queries, gallery, 10, chunk_size=4)
+    torch.testing.assert_close(full[0], chunked[0])
+    assert torch.equal(full[1], chunked[1])
+
+
+def test_metric_splits_gallery_and_queries(tmp_path):
+    metric = VideoRetrievalMetric(gallery_size=3, topk=(1, 2),
+                                  out_file=str(tmp_path / 'top.json'),
+                                  save_topk=2)
+    feats = [[1., 0.], [0., 1.], [-1., 0.], [0.9, 0.2], [-0.8, -0.1]]
+    labels = [0, 1, 2, 0, 1]
+    metric.process({}, [dict(feature=torch.tensor(f), gt_label=torch.tensor([l]))
+                        for f, l in zip(feats, labels)])
+    result = metric.compute_metrics(metric.results)
+    assert result['num_gallery'] == 3 and result['num_queries'] == 2
+    # query 0 -> gallery 0 (hit); query 1 -> gallery 2 (label 2, miss), then 1.
+    assert result['R@1'] == pytest.approx(0.5)
+    assert result['R@2'] == pytest.approx(1.0)
+    rows = json.loads((tmp_path / 'top.json').read_text())
+    assert rows[1]['neighbours'] == [2, 1]
+    with pytest.raises(ValueError, match='no queries'):
+        metric.compute_metrics(metric.results[:3])
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize('processes', [1, 2])
+def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
+    # 12 gallery and 7 query videos, batch 5: partial last batches and, with
+    # two processes, sampler padding that must not become duplicates.
+    work_dir = str(tmp_path / 'ret')
+    args = [RETRIEVAL, CONFIG_TINY, 'none', '--work-dir', work_dir,
+            '--gallery-list', tiny_dataset['ann_file'],
+            '--video-root', tiny_dataset['video_root'], '--num-clips', '2',
+            '--batch-size', '5', '--num-workers', '0', '--save-topk', '3']
+    if processes == 1:
+        cmd = [sys.executable] + args
+    else:
+        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+               '2', '--master_port', str(_free_port())] + args + [
+                   '--launcher', 'pytorch']
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.load(open(osp.join(work_dir, 'retrieval.json')))['metrics']
+    assert result['num_gallery'] == 12 and result['num_queries'] == 7
+    rows = json.load(open(osp.join(work_dir, 'retrieval_topk.json')))
+    assert [r['query'] for r in rows] == list(range(7))
+    assert [r['label'] for r in rows] == [(12 + i) % 2 for i in range(7)]
+    assert 0 <= result['R@1'] <= result['R@5'] <= 1

@@ -173,3 +173,29 @@ def test_mim_test_runs_a_finetune_config(tiny_dataset, tmp_path):
                 '--work-dir', work] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'acc/top1' in proc.stdout + proc.stderr
+
+    # Retrieval works on any MMAction2 recognizer checkpoint, too.
+    proc = run([sys.executable, osp.join(REPO, 'tools', 'retrieval.py'),
+                FINETUNE_TINY, ckpt, '--work-dir', osp.join(work, 'ret'),
+                '--gallery-list', tiny_dataset['ann_file'],
+                '--video-root', tiny_dataset['video_root'], '--num-clips', '2',
+                '--num-workers', '0'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert osp.isfile(osp.join(work, 'ret', 'retrieval.json'))
+
+
+def test_conv5_maxpool_feature_is_the_released_codes_feature():
+    init_default_scope('mmaction')
+    backbone = Config.fromfile(osp.join(REPO, 'configs', 'cacl',
+                                        'r3d_ucf101.py')).model.backbone
+    extractor = MODELS.build(dict(type='VideoFeatureExtractor',
+                                  backbone=backbone, feature='conv5_maxpool'))
+    extractor.eval()
+    with torch.no_grad():
+        # R3D-18 conv5 on 16x112x112 is 512 x 2 x 7 x 7; (1,2,2) max pool
+        # -> 512 x 2 x 3 x 3 = 9216, the literature's 9216-d feature.
+        feats = extractor(torch.randn(1, 2, 3, 16, 112, 112), mode='tensor')
+    assert feats.shape == (1, 9216)
+    with pytest.raises(ValueError, match="'avg' or 'conv5_maxpool'"):
+        MODELS.build(dict(type='VideoFeatureExtractor', backbone=backbone,
+                          feature='max'))

@@ -4,40 +4,13 @@
 # Initialise from CACL with the exported backbone:
 #   --cfg-options model.backbone.pretrained=work_dirs/.../backbone.pth
 # (ResNet3d ignores init_cfg; `pretrained` is how it loads weights.)
-_base_ = ['mmaction::_base_/default_runtime.py']
-custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
+_base_ = ['./_base_/finetune_runtime.py', './_base_/r3d18_recognizer.py']
 
 num_classes = 10
 clip_len = 8
 model = dict(
-    type='Recognizer3D',
-    backbone=dict(
-        type='ResNet3d',
-        depth=18,
-        base_channels=8,
-        pretrained=None,
-        pretrained2d=False,
-        conv1_kernel=(3, 7, 7),
-        conv1_stride_t=1,
-        pool1_stride_t=1,
-        inflate=(1, 1, 1, 1),
-        spatial_strides=(1, 2, 2, 2),
-        temporal_strides=(1, 1, 2, 2),
-        zero_init_residual=False,
-        norm_eval=False),
-    cls_head=dict(
-        type='I3DHead',
-        num_classes=num_classes,
-        in_channels=64,
-        spatial_type='avg',
-        dropout_ratio=0.3,
-        init_std=0.01,
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2)),
+    cls_head=dict(num_classes=num_classes, in_channels=64, dropout_ratio=0.3))
 
 dataset_type = 'VideoDataset'
 data_root = 'data/motion10/videos'
@@ -133,6 +106,7 @@ param_scheduler = [
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+auto_scale_lr = dict(enable=False, base_batch_size=16)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)

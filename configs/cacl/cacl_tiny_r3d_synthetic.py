@@ -12,7 +12,8 @@ ann_file_train = 'data/motion10/motion10_train_split_1_videos.txt'
 
 model = dict(
     clip_len=clip_len,
-    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2)),
+    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2),
+                  with_pool1=True, with_pool2=True),
     transformer=dict(
         frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
         frame_feat_dims=512,

@@ -13,6 +13,7 @@ model = dict(
         conv1_kernel=(3, 7, 7),
         conv1_stride_t=1,
         pool1_stride_t=1,
+        with_pool1=False,  # as R3D-18: no pooling after conv1
         inflate=(1, 1, 1, 1),
         spatial_strides=(1, 2, 2, 2),
         temporal_strides=(1, 2, 2, 2),

@@ -9,7 +9,8 @@ _base_ = ['./_base_/finetune_runtime.py', './_base_/r3d18_recognizer.py']
 num_classes = 10
 clip_len = 8
 model = dict(
-    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2)),
+    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2),
+                  with_pool1=True, with_pool2=True),
     cls_head=dict(num_classes=num_classes, in_channels=64, dropout_ratio=0.3))
 
 dataset_type = 'VideoDataset'

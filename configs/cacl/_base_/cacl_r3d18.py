@@ -13,6 +13,10 @@ model = dict(
         conv1_kernel=(3, 7, 7),
         conv1_stride_t=1,
         pool1_stride_t=1,
+        # VCOP's R3D-18, which CACL uses: no pooling after conv1 or layer1,
+        # so 16x112x112 clips end as 512 x 2 x 7 x 7 at conv5.
+        with_pool1=False,
+        with_pool2=False,
         inflate=(1, 1, 1, 1),
         spatial_strides=(1, 2, 2, 2),
         temporal_strides=(1, 2, 2, 2),

@@ -7,6 +7,7 @@ model = dict(
     backbone=dict(
         type='ResNet3d', depth=18, pretrained=None, pretrained2d=False,
         conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1,
+        with_pool1=False, with_pool2=False,  # VCOP's R3D-18, as pretrained
         inflate=(1, 1, 1, 1), spatial_strides=(1, 2, 2, 2),
         temporal_strides=(1, 2, 2, 2), zero_init_residual=False,
         norm_eval=False),

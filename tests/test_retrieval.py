@@ -89,3 +89,21 @@ def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
     assert [r['query'] for r in rows] == list(range(7))
     assert [r['label'] for r in rows] == [(12 + i) % 2 for i in range(7)]
     assert 0 <= result['R@1'] <= result['R@5'] <= 1
+
+
+def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
+    from mmengine.config import Config
+
+    from cacl_mm.apis import build_retrieval_cfg
+    cfg = Config.fromfile(CONFIG_TINY)
+    cfg.randomness = dict(seed=5)
+    cfg.train_dataloader.dataset.ann_file = tiny_dataset['ann_file']
+    out = build_retrieval_cfg(cfg, str(tmp_path))
+    assert out.randomness.seed == 5  # a random-init baseline depends on it
+    gallery, queries = out.test_dataloader.dataset.datasets
+    assert gallery.ann_file == tiny_dataset['ann_file']
+    assert queries.ann_file == tiny_dataset['val_file']
+    sampler = gallery.pipeline[1]
+    assert (sampler.clip_len, sampler.frame_interval, sampler.num_clips) == (8, 2, 10)
+    assert out.test_evaluator.gallery_size == 12
+    assert out.model.backbone == cfg.model.backbone

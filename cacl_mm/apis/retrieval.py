@@ -100,7 +100,8 @@ def build_retrieval_cfg(cfg: Config,
         env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='nccl'))),
         launcher=launcher,
         log_level='INFO',
-        randomness=dict(seed=0),
+        # The seed of the source config (a random-init baseline depends on it).
+        randomness=cfg.get('randomness', dict(seed=0)),
     )
     if 'model_wrapper_cfg' in cfg:
         new['model_wrapper_cfg'] = cfg.model_wrapper_cfg

@@ -188,3 +188,14 @@ def test_generator_layout_determinism_and_single_frame_probe(tmp_path):
     # 20 test videos x 6 frames; chance is 0.1.
     assert probe['test_acc'] < probe['chance'] + 0.12, probe
     assert probe['train_acc'] > 0.5  # the probe can fit what it sees
+
+
+def test_hmdb51_cli_writes_mmaction_lists(small_hmdb, tmp_path):
+    out = tmp_path / 'out'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/data/convert_hmdb51.py'),
+         str(small_hmdb), str(out), '--splits', '1'], capture_output=True,
+        text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / 'hmdb51_train_split_1_videos.txt').read_text() == (
+        'jump/j2.avi 0\nrun/r1.avi 1\n')

@@ -183,3 +183,39 @@ def list_file_names(name: str, split: int) -> Tuple[str, str]:
     """MMAction2's names: ``<name>_train_split_N_videos.txt`` and ``..._val_...``."""
     return (f'{name}_train_split_{split}_videos.txt',
             f'{name}_val_split_{split}_videos.txt')
+
+
+def converter_main(convert, name: str, source_help: str, doc: str,
+                   argv: Optional[List[str]] = None) -> int:
+    """The command line shared by ``tools/data/convert_{ucf101,hmdb51}.py``.
+
+    Args:
+        convert (callable): :func:`convert_ucf101` or :func:`convert_hmdb51`.
+        name (str): Default list-file prefix (``ucf101``, ``hmdb51``).
+        source_help (str): What the first argument is.
+        doc (str): The tool's docstring (first line is the description).
+        argv (list[str], optional): Arguments; defaults to ``sys.argv``.
+
+    Returns:
+        int: 0, or 1 after printing the located error.
+    """
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument('source', help=source_help)
+    parser.add_argument('out_dir', help='where the list files go')
+    parser.add_argument('--video-root', help='check every video exists here')
+    parser.add_argument('--splits', type=int, nargs='+', default=[1, 2, 3])
+    parser.add_argument('--name', default=name, help='list file prefix')
+    args = parser.parse_args(argv)
+    try:
+        for split in args.splits:
+            train, test = convert(args.source, split, args.video_root)
+            for fname, lines in zip(list_file_names(args.name, split),
+                                    (train, test)):
+                path = write_list(osp.join(args.out_dir, fname), lines)
+                print(f'{path}: {len(lines)} videos')
+    except AnnotationError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    return 0

@@ -5,34 +5,11 @@
 
 writes ``ucf101_{train,val}_split_{1,2,3}_videos.txt`` into the output folder.
 """
-import argparse
-import os.path as osp
 import sys
 
-from cacl_mm.datasets.annotations import (AnnotationError, convert_ucf101,
-                                          list_file_names, write_list)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('ann_dir', help='classInd.txt, trainlist0N.txt, testlist0N.txt')
-    parser.add_argument('out_dir', help='where the list files go')
-    parser.add_argument('--video-root', help='check every video exists here')
-    parser.add_argument('--splits', type=int, nargs='+', default=[1, 2, 3])
-    parser.add_argument('--name', default='ucf101', help='list file prefix')
-    args = parser.parse_args(argv)
-    try:
-        for split in args.splits:
-            train, test = convert_ucf101(args.ann_dir, split, args.video_root)
-            names = list_file_names(args.name, split)
-            for name, lines in zip(names, (train, test)):
-                path = write_list(osp.join(args.out_dir, name), lines)
-                print(f'{path}: {len(lines)} videos')
-    except AnnotationError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
-
+from cacl_mm.datasets.annotations import convert_ucf101, converter_main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(converter_main(
+        convert_ucf101, 'ucf101',
+        'folder with classInd.txt, trainlist0N.txt, testlist0N.txt', __doc__))

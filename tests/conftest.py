@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-import sys
+import socket
 
 import numpy as np
 import pytest
@@ -80,6 +80,8 @@ def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:
     ]
 
 
-@pytest.fixture
-def python() -> str:
-    return sys.executable
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a test's process group."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

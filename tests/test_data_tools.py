@@ -2,7 +2,6 @@
 format, and the embedded benchmark generator."""
 import os.path as osp
 import re
-import shutil
 import subprocess
 import sys
 from collections import defaultdict

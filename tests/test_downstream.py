@@ -5,14 +5,13 @@ import os.path as osp
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
-from conftest import CONFIG_TINY, REPO, tiny_cfg_options
+from conftest import CONFIG_TINY, REPO
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
 FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune', 'r3d_tiny_motion10_split1.py')

@@ -2,13 +2,12 @@
 import glob
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
 import torch
 
-from conftest import CONFIG_TINY, REPO, tiny_cfg_options
+from conftest import CONFIG_TINY, REPO, free_port, tiny_cfg_options
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
@@ -63,11 +62,6 @@ def test_mim_train_runs_the_tiny_config(tiny_dataset, tmp_path):
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
 
 def test_torchrun_two_processes_keep_ranks_identical(tiny_dataset, tmp_path):
     dump = tmp_path / 'dump'
@@ -80,7 +74,7 @@ def test_torchrun_two_processes_keep_ranks_identical(tiny_dataset, tmp_path):
         f"                dict(type='RankStateDumpHook', out_dir={str(dump)!r})]\n")
     # 12 videos over 2 ranks x batch 2: 3 iterations, 4 keys per step.
     run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-         '--master_port', str(_free_port()), TRAIN, str(config),
+         '--master_port', str(free_port()), TRAIN, str(config),
          '--launcher', 'pytorch',
          *tiny_cfg_options(tiny_dataset, str(tmp_path / 'work'), **{
              'train_cfg.max_epochs': 1, 'train_dataloader.batch_size': 2})])

@@ -1,5 +1,4 @@
 import os
-import socket
 from types import SimpleNamespace
 
 import pytest
@@ -7,6 +6,7 @@ import torch
 import torch.multiprocessing as mp
 
 from cacl_mm.engine import MoCoQueueHook
+from conftest import free_port
 from test_cacl_model import batch, build
 
 
@@ -58,11 +58,6 @@ def test_queue_checks_before_training():
         hook.before_train(fake_runner(model, batch_size=8, videos=200))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
 
 def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     import torch.distributed as torch_dist
@@ -95,7 +90,7 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
 
 
 def test_two_process_gloo_ends_with_identical_queues(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2)
+    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
     for arch in ('cnn', 'trans'):
         torch.testing.assert_close(r0[f'queue_{arch}'], r1[f'queue_{arch}'])

@@ -1,7 +1,6 @@
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -9,7 +8,7 @@ import pytest
 import torch
 
 from cacl_mm.evaluation import VideoRetrievalMetric, recall_at_k, topk_neighbours
-from conftest import CONFIG_TINY, REPO
+from conftest import CONFIG_TINY, REPO, free_port
 
 RETRIEVAL = osp.join(REPO, 'tools', 'retrieval.py')
 
@@ -58,11 +57,6 @@ def test_metric_splits_gallery_and_queries(tmp_path):
         metric.compute_metrics(metric.results[:3])
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.parametrize('processes', [1, 2])
 def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
@@ -77,7 +71,7 @@ def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
         cmd = [sys.executable] + args
     else:
         cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-               '2', '--master_port', str(_free_port())] + args + [
+               '2', '--master_port', str(free_port())] + args + [
                    '--launcher', 'pytorch']
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,

@@ -10,9 +10,8 @@ def iter_transforms(dataset_cfg: dict) -> Iterator[dict]:
         return
     if 'dataset' in dataset_cfg:  # RepeatDataset & co.
         yield from iter_transforms(dataset_cfg['dataset'])
-    for name in ('datasets', ):
-        for sub in dataset_cfg.get(name, []) or []:
-            yield from iter_transforms(sub)
+    for sub in dataset_cfg.get('datasets', []) or []:  # ConcatDataset
+        yield from iter_transforms(sub)
     stack: List = list(dataset_cfg.get('pipeline', []) or [])
     while stack:
         transform = stack.pop(0)

@@ -6,7 +6,7 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 
 from .config_utils import crop_size_of, find_transform, train_dataset_cfg
 

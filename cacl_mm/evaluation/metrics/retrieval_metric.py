@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch

@@ -26,6 +26,16 @@ def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
     return feats
 
 
+def build_data_preprocessor(cfg: OptConfigType) -> nn.Module:
+    """``ActionDataPreprocessor(format_shape='NCTHW')`` unless ``cfg`` says else.
+
+    Built from mmaction's registry, so no default scope is needed.
+    """
+    if cfg is None:
+        cfg = dict(type='ActionDataPreprocessor', format_shape='NCTHW')
+    return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
+
+
 class CNNBranch(nn.Module):
     """CNN backbone + projection: one contrastive encoder.
 
@@ -62,14 +72,9 @@ class BaseMoCo(BaseModel):
     def __init__(self, momentum: float = 0.999,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='ActionDataPreprocessor', format_shape='NCTHW')
-        if isinstance(data_preprocessor, dict):
-            # Built from mmaction's registry, so no default scope is needed.
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         if not 0. <= momentum <= 1.:
             raise ValueError(f'model.momentum must be in [0, 1], got {momentum}')
         self.momentum = momentum

@@ -9,7 +9,7 @@ from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from .base_moco import pool_features
+from .base_moco import build_data_preprocessor, pool_features
 
 
 @MODELS.register_module()
@@ -31,13 +31,9 @@ class VideoFeatureExtractor(BaseModel):
     def __init__(self, backbone: ConfigType, feature: str = 'avg',
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='ActionDataPreprocessor',
-                                     format_shape='NCTHW')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         if feature not in ('avg', 'conv5_maxpool'):
             raise ValueError("feature must be 'avg' or 'conv5_maxpool', got "
                              f'{feature!r}')

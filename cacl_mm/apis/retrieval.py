@@ -70,7 +70,8 @@ def build_retrieval_cfg(cfg: Config,
     ]
 
     def dataset(ann_file: str) -> dict:
-        return dict(type='VideoDataset', ann_file=ann_file,
+        # test_mode: a broken video raises (a skip would bias recall)
+        return dict(type='RobustVideoDataset', ann_file=ann_file,
                     data_prefix=dict(video=video_root), pipeline=pipeline,
                     test_mode=True)
 

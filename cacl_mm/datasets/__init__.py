@@ -1,3 +1,5 @@
+from .robust_video_dataset import BadVideoError, RobustVideoDataset
 from .transforms import MEDPermutationSampler, MultiViewClip, ShuffleByMED
 
-__all__ = ['ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip']
+__all__ = ['BadVideoError', 'RobustVideoDataset', 'ShuffleByMED',
+           'MEDPermutationSampler', 'MultiViewClip']

@@ -1,3 +1,6 @@
-from .hooks import MoCoQueueHook
+from .hooks import (AtomicCheckpointHook, EpochSeedHook, MoCoQueueHook,
+                    SkippedVideosHook)
+from .optim_wrappers import FiniteCheckOptimWrapper
 
-__all__ = ['MoCoQueueHook']
+__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'FiniteCheckOptimWrapper',
+           'MoCoQueueHook', 'SkippedVideosHook']

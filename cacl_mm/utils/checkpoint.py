@@ -7,6 +7,7 @@ with its default ``weights_only=True`` (plus the allow-list of
 from __future__ import annotations
 
 import os
+import pickle
 import os.path as osp
 from typing import Dict, Optional
 
@@ -19,7 +20,15 @@ def load_checkpoint_dict(path: str) -> dict:
     """The whole checkpoint dict (``state_dict``, ``meta``, ...) on the CPU."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    checkpoint = _load_checkpoint(path, map_location='cpu')
+    try:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    except pickle.UnpicklingError as error:
+        # torch's weights_only unpickler met a global outside the allow-list
+        # (cacl_mm.compat): the file would run code or holds unknown types.
+        raise pickle.UnpicklingError(
+            f'refusing to load {path}: it pickles objects outside the '
+            f'weights-only allow-list, so loading could run code. {error}'
+        ) from None
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{path} is not a checkpoint dict')
     return checkpoint

@@ -51,6 +51,7 @@ train_dataloader = dict(
     dataset=dict(
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
+        min_frames=clip_len,
         pipeline=train_pipeline))
 
 max_epochs = 20

@@ -13,7 +13,7 @@ model = dict(
                   with_pool1=True, with_pool2=True),
     cls_head=dict(num_classes=num_classes, in_channels=64, dropout_ratio=0.3))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/motion10/videos'
 ann_file_train = 'data/motion10/motion10_train_split_1_videos.txt'
 ann_file_val = 'data/motion10/motion10_val_split_1_videos.txt'
@@ -61,6 +61,7 @@ train_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
+        num_classes=num_classes,
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
@@ -71,6 +72,7 @@ val_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root),
+        num_classes=num_classes,
         pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
@@ -82,6 +84,7 @@ test_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root),
+        num_classes=num_classes,
         pipeline=test_pipeline,
         test_mode=True))
 

@@ -29,7 +29,7 @@ train_dataloader = dict(
         type='RepeatDataset',
         times=4,
         dataset=dict(
-            type='VideoDataset',
+            type='RobustVideoDataset',
             ann_file='data/motion10/motion10_train_split_1_videos.txt',
             data_prefix=dict(video='data/motion10/videos'),
             pipeline=train_pipeline)))

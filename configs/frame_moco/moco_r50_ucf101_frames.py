@@ -13,7 +13,7 @@ train_dataloader = dict(
         type='RepeatDataset',
         times=10,
         dataset=dict(
-            type='VideoDataset',
+            type='RobustVideoDataset',
             ann_file='data/ucf101/ucf101_train_split_1_videos.txt',
             data_prefix=dict(video='data/ucf101/videos'),
             pipeline={{_base_.train_pipeline}})))

@@ -136,6 +136,15 @@ class ShuffleByMED(BaseTransform):
             self._samplers[clip_len] = sampler
         return sampler
 
+    def reset_state(self) -> None:
+        """Drop the buffered permutations and generators.
+
+        The next draw seeds a new generator from numpy's global state, so
+        after a reseed (``EpochSeedHook``) the draws are a function of the
+        seed alone, whatever was buffered before.
+        """
+        self._samplers, self._pid = {}, None
+
     def _clip_len(self, results: Dict) -> int:
         if results.get('num_clips', 1) != 1:
             raise ValueError(

@@ -1,3 +1,7 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .epoch_seed_hook import EpochSeedHook
 from .moco_queue_hook import MoCoQueueHook
+from .skipped_videos_hook import SkippedVideosHook
 
-__all__ = ['MoCoQueueHook']
+__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'MoCoQueueHook',
+           'SkippedVideosHook']

@@ -6,11 +6,11 @@ from typing import Dict, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
 from mmaction.utils import OptConfigType, SampleList
+from ...utils.run_state import describe_run_state, record_losses
 
 
 def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
@@ -182,13 +182,12 @@ class BaseMoCo(BaseModel):
             and not bool(torch.isfinite(value).all())
         }
         if bad:
-            iteration = MessageHub.get_current_instance().get_info('iter')
-            where = ('' if iteration is None else
-                     f' at iteration {int(iteration) + 1}')
             terms = ', '.join(f'{k}={v}' for k, v in bad.items())
             raise FloatingPointError(
-                f'{type(self).__name__}: non-finite loss{where}: {terms}. '
-                'Stopped before the optimizer step, so no checkpoint holds '
-                'this state; lower the learning rate or set '
-                'optim_wrapper.clip_grad.')
-        return super().parse_losses(losses)
+                f'{type(self).__name__}: non-finite loss {terms}'
+                f'{describe_run_state()}. Stopped before the optimizer step, '
+                'so no checkpoint holds this state; lower the learning rate '
+                'or set optim_wrapper.clip_grad=dict(max_norm=...).')
+        loss, log_vars = super().parse_losses(losses)
+        record_losses({k: float(v) for k, v in log_vars.items()})
+        return loss, log_vars

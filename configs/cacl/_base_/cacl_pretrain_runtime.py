@@ -6,13 +6,19 @@ _base_ = ['mmaction::_base_/default_runtime.py']
 custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
 default_scope = 'mmaction'
 
-# EMA update of the momentum encoders and queue writes after every step.
-custom_hooks = [dict(type='MoCoQueueHook', momentum_schedule='constant')]
+# EMA update of the momentum encoders and queue writes after every step;
+# per-epoch reseeding (exact --resume); the list of skipped bad videos.
+custom_hooks = [
+    dict(type='MoCoQueueHook', momentum_schedule='constant'),
+    dict(type='EpochSeedHook'),
+    dict(type='SkippedVideosHook'),
+]
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3,
+        # mmengine's CheckpointHook with atomic writes (tmp file + rename)
+        type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3,
         save_best=None, save_last=True))
 
 val_dataloader = None

@@ -1,6 +1,8 @@
 # CACL pretraining data: UCF101 split-1 train videos, labels unused.
 # Layout and list format as mmaction2's tools/data/ucf101 produce them.
-dataset_type = 'VideoDataset'
+# RobustVideoDataset: VideoDataset + list validation + bad-video policy
+# (skip and list broken files, see SkippedVideosHook).
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/ucf101/videos'
 ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'
 
@@ -27,10 +29,17 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=8,  # per GPU; x 8 GPUs = 64, the paper's batch
     num_workers=8,
-    persistent_workers=True,
+    # False: EpochSeedHook reseeds the workers per epoch, so --resume
+    # reproduces the uninterrupted run exactly.
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
+        num_classes=101,  # a label outside 0..100 is refused before training
+        # fewer frames than a clip: MMAction2 would loop them, and a clip with
+        # repeated frames has no well-defined edit distance
+        min_frames=clip_len,
+        bad_video_policy='skip',
         pipeline=train_pipeline))

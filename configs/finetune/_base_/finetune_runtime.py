@@ -9,7 +9,9 @@ train_cfg = dict(
     val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+custom_hooks = [dict(type='EpochSeedHook'), dict(type='SkippedVideosHook')]
 optim_wrapper = dict(
+    type='FiniteCheckOptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
@@ -19,5 +21,5 @@ param_scheduler = [
          by_epoch=True, begin=5, end=max_epochs)
 ]
 default_hooks = dict(
-    checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='auto'))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3, save_best='auto'))
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -1,6 +1,8 @@
 # UCF101, 16x112x112 clips with stride 2 (as in pretraining). The split is
 # one override: SPLIT=2 mim train mmaction CONFIG  (default 1).
-dataset_type = 'VideoDataset'
+# Training skips (and lists) broken videos; val/test raise on them, since a
+# silent skip would bias the metric.
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/ucf101/videos'
 ann_file_train = 'data/ucf101/ucf101_train_split_{{$SPLIT:1}}_videos.txt'
 ann_file_val = 'data/ucf101/ucf101_val_split_{{$SPLIT:1}}_videos.txt'
@@ -45,14 +47,16 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+                 data_prefix=dict(video=data_root), num_classes=num_classes,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, ann_file=ann_file_val,
-                 data_prefix=dict(video=data_root), pipeline=val_pipeline,
+                 data_prefix=dict(video=data_root), num_classes=num_classes,
+                 pipeline=val_pipeline,
                  test_mode=True))
 test_dataloader = dict(
     batch_size=1,
@@ -60,7 +64,8 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, ann_file=ann_file_val,
-                 data_prefix=dict(video=data_root), pipeline=test_pipeline,
+                 data_prefix=dict(video=data_root), num_classes=num_classes,
+                 pipeline=test_pipeline,
                  test_mode=True))
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

@@ -1,0 +1,195 @@
+"""``RobustVideoDataset``: MMAction2's ``VideoDataset`` that survives bad files.
+
+Real video collections always hold a few broken files. MMAction2's
+``VideoDataset`` lets a decoder error escape from a worker as an opaque
+traceback, loops the frames of a too-short video without saying so, and
+turns a malformed list line into a bare ``ValueError``. This subclass:
+
+* validates the list file before anything trains (field count, integer
+  label, label < ``num_classes``, no path leaving the data root), naming
+  ``file:line``;
+* checks every sample while the pipeline runs: the file exists and is not
+  empty, the decoder opens it, it has at least ``min_frames`` frames, and
+  the decoded clip has one non-empty frame per sampled index;
+* applies ``bad_video_policy``: ``'skip'`` warns once per file, records
+  ``{path, reason}``, and lets mmengine's ``BaseDataset`` draw another sample
+  (its ``max_refetch`` loop); the records ride on the next good sample's
+  ``metainfo['skipped_videos']`` so that ``SkippedVideosHook`` can list them
+  from any worker or rank. ``'raise'`` stops with :class:`BadVideoError`
+  naming the file and the reason (the default in ``test_mode``, where a
+  silent skip would bias a metric).
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Union
+
+import numpy as np
+from mmengine.logging import print_log
+
+from mmaction.datasets import VideoDataset
+from mmaction.registry import DATASETS
+from .annotations import AnnotationError, check_relative, read_lines
+
+POLICIES = ('skip', 'raise')
+
+
+class BadVideoError(RuntimeError):
+    """A video that cannot give a clip; names the file and the reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f'bad video {path}: {reason}')
+        self.path, self.reason = path, reason
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    # decord's messages end with the useful part after a C++ source location;
+    # ffmpeg may echo raw file bytes, which a log or JSON must not carry.
+    text = ''.join(c if c.isprintable() else '?'
+                   for c in (lines[-1] if lines else ''))
+    return f'{type(error).__name__}: {text}'[:300]
+
+
+@DATASETS.register_module()
+class RobustVideoDataset(VideoDataset):
+    """``VideoDataset`` with list validation and a bad-video policy.
+
+    Args:
+        ann_file (str): ``<relative path> <label>`` list file.
+        pipeline (list): Data transforms, starting with a decoder init
+            (``DecordInit``, ``PyAVInit``, ...).
+        bad_video_policy (str, optional): ``'skip'`` or ``'raise'``; None
+            means ``'raise'`` in ``test_mode`` and ``'skip'`` otherwise.
+        min_frames (int): Fewest frames a usable video has. Pretraining sets
+            the clip length: MMAction2 would loop a shorter video's frames,
+            and a clip with repeated frames has no well-defined shuffle
+            degree. Defaults to 1.
+        **kwargs: ``VideoDataset`` arguments (``data_prefix``,
+            ``num_classes``, ``test_mode``, ``max_refetch``, ...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 bad_video_policy: Optional[str] = None,
+                 min_frames: int = 1,
+                 **kwargs) -> None:
+        test_mode = kwargs.get('test_mode', False)
+        policy = bad_video_policy or ('raise' if test_mode else 'skip')
+        if policy not in POLICIES:
+            raise ValueError(f'bad_video_policy must be one of {POLICIES}, '
+                             f'got {bad_video_policy!r}')
+        if min_frames < 1:
+            raise ValueError(f'min_frames must be >= 1, got {min_frames}')
+        self.bad_video_policy = policy
+        self.min_frames = min_frames
+        self._pending_skips: List[Dict[str, str]] = []
+        self._warned_paths: set = set()
+        super().__init__(ann_file, pipeline, **kwargs)
+
+    # ------------------------------------------------------------ list file
+    def load_data_list(self) -> List[dict]:
+        """Validate every line of the list file, then read it as MMAction2 does.
+
+        Raises:
+            AnnotationError: Naming ``file:line`` and the problem.
+        """
+        if self.multi_class:
+            return super().load_data_list()
+        for number, text in read_lines(self.ann_file):
+            fields = text.split(self.delimiter)
+            if len(fields) > 2 or not fields[0]:
+                raise AnnotationError(
+                    self.ann_file, number,
+                    f'expected "<relative path> <label>", got {text!r}')
+            check_relative(fields[0], self.ann_file, number)
+            if len(fields) == 1:
+                continue
+            label = fields[1]
+            if not label.lstrip('-').isdigit():
+                raise AnnotationError(self.ann_file, number,
+                                      f'label {label!r} is not an integer')
+            if int(label) < 0 or (self.num_classes is not None
+                                  and int(label) >= self.num_classes):
+                raise AnnotationError(
+                    self.ann_file, number,
+                    f'unknown class index {label} (num_classes='
+                    f'{self.num_classes})')
+        return super().load_data_list()
+
+    # ------------------------------------------------------------ samples
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """The pipeline's output, or None (skip policy) for a bad video."""
+        info = self.get_data_info(idx)
+        path = info.get('filename', f'<sample {idx}>')
+        try:
+            data = self._run_checked_pipeline(info, path)
+        except BadVideoError as error:
+            return self._on_bad_video(error)
+        except Exception as error:  # decoder errors have no common base
+            if not self._is_decoding_error(error):
+                raise
+            return self._on_bad_video(BadVideoError(path, _first_line(error)))
+        if self._pending_skips and isinstance(data, dict) and hasattr(
+                data.get('data_samples'), 'set_metainfo'):
+            data['data_samples'].set_metainfo(
+                dict(skipped_videos=list(self._pending_skips)))
+            self._pending_skips.clear()
+        return data
+
+    @staticmethod
+    def _is_decoding_error(error: Exception) -> bool:
+        # Decoder libraries raise RuntimeError subclasses (decord's
+        # DECORDError, PyAV's errors) or IndexError for frames past the
+        # end; OSError covers unreadable files. Anything else is a bug in
+        # a transform and must surface.
+        return isinstance(error, (RuntimeError, IndexError, OSError, EOFError))
+
+    def _run_checked_pipeline(self, info: dict, path: str) -> Optional[dict]:
+        if not osp.isfile(path):
+            raise BadVideoError(path, 'file not found')
+        if os.stat(path).st_size == 0:
+            raise BadVideoError(path, 'empty file (0 bytes)')
+        results = info
+        for transform in self.pipeline.transforms:
+            results = transform(results)
+            if results is None:
+                return None
+            self._check_results(results, path)
+        return results
+
+    def _check_results(self, results: dict, path: str) -> None:
+        """Checks that apply once a transform has produced their keys."""
+        if not isinstance(results, dict):
+            return
+        total = results.get('total_frames')
+        if total is not None and total < self.min_frames:
+            raise BadVideoError(
+                path, f'{total} frames, fewer than min_frames='
+                f'{self.min_frames} (the clip would repeat frames)')
+        imgs = results.get('imgs')
+        if imgs is None or 'frame_inds' not in results or isinstance(
+                imgs, np.ndarray) and imgs.ndim > 4:
+            return
+        if results.get('_cacl_decode_checked'):
+            return
+        results['_cacl_decode_checked'] = True
+        expected = int(np.asarray(results['frame_inds']).size)
+        if len(imgs) != expected:
+            raise BadVideoError(
+                path, f'decoded {len(imgs)} frames, {expected} were sampled')
+        if expected and not any(np.any(frame) for frame in imgs):
+            raise BadVideoError(path, 'every decoded frame is all zeros')
+
+    def _on_bad_video(self, error: BadVideoError) -> None:
+        if self.bad_video_policy == 'raise':
+            raise error
+        if error.path not in self._warned_paths:
+            self._warned_paths.add(error.path)
+            print_log(f'skipping {error}; another sample is drawn '
+                      '(bad_video_policy="skip")', logger='current',
+                      level=30)
+        self._pending_skips.append(dict(path=error.path, reason=error.reason))
+        return None

@@ -1,0 +1,93 @@
+"""``SkippedVideosHook``: list the videos a ``skip`` policy left out."""
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+from collections import Counter
+from typing import Any, Dict, List, Optional
+
+from mmengine import dist
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from mmaction.registry import HOOKS
+
+
+@HOOKS.register_module()
+class SkippedVideosHook(Hook):
+    """Collect ``metainfo['skipped_videos']`` records and report them per epoch.
+
+    ``RobustVideoDataset(bad_video_policy='skip')`` attaches what it skipped
+    to the next good sample, so the records reach the main process from any
+    dataloader worker. At the end of each epoch the records of all ranks are
+    gathered, logged (one line per file) and written to
+    ``<work_dir>/skipped_videos.json``: one entry per file with its path,
+    reason, how often it was drawn and the epochs. The file is rewritten
+    atomically and keeps earlier epochs across ``--resume``.
+
+    Args:
+        out_file (str): File name inside the work dir.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, out_file: str = 'skipped_videos.json') -> None:
+        self.out_file = out_file
+        self._epoch_records: List[Dict[str, str]] = []
+
+    def after_train_iter(self, runner, batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        """Take the records off this batch's data samples."""
+        if not isinstance(data_batch, dict):
+            return
+        for sample in data_batch.get('data_samples') or []:
+            records = getattr(sample, 'metainfo', {}).get('skipped_videos')
+            if records:
+                self._epoch_records.extend(records)
+
+    def after_train_epoch(self, runner) -> None:
+        """Gather, log and write this epoch's skipped videos."""
+        gathered = dist.all_gather_object(self._epoch_records)
+        self._epoch_records = []
+        records = [r for rank_records in gathered for r in rank_records]
+        if not dist.is_main_process():
+            return
+        path = osp.join(runner.work_dir, self.out_file)
+        summary = self._load(path)
+        counts = Counter((r['path'], r['reason']) for r in records)
+        for (video, reason), count in counts.items():
+            entry = summary.setdefault(video, dict(
+                path=video, reason=reason, times_drawn=0, epochs=[]))
+            entry['reason'] = reason
+            entry['times_drawn'] += count
+            if runner.epoch + 1 not in entry['epochs']:
+                entry['epochs'].append(runner.epoch + 1)
+        if counts:
+            lines = '\n'.join(f'  {v} ({reason}) x{n}'
+                              for (v, reason), n in sorted(counts.items()))
+            print_log(
+                f'epoch {runner.epoch + 1}: {sum(counts.values())} draws hit '
+                f'{len(counts)} bad videos, each replaced by another sample:\n'
+                f'{lines}\n  (all skipped videos: {path})',
+                logger='current', level=30)
+        if summary:
+            self._write(path, summary)
+
+    @staticmethod
+    def _load(path: str) -> Dict[str, Any]:
+        if not osp.isfile(path):
+            return {}
+        with open(path) as f:
+            return {entry['path']: entry for entry in json.load(f)['videos']}
+
+    @staticmethod
+    def _write(path: str, summary: Dict[str, Any]) -> None:
+        tmp = f'{path}.tmp-{os.getpid()}'
+        with open(tmp, 'w') as f:
+            json.dump(dict(num_videos=len(summary),
+                           videos=sorted(summary.values(),
+                                         key=lambda e: e['path'])),
+                      f, indent=2)
+        os.replace(tmp, path)

@@ -8,8 +8,10 @@
 5. fine-tuning with MMAction2's Recognizer3D, multi-clip test (top-1, mean class
    accuracy);
 for CACL and for a randomly initialised backbone (and, with ``--ablate``,
-3D-only MoCo and edit-distance prediction alone, same budget). Writes
-``results.json`` and ``results.md`` to the output folder and prints the table.
+3D-only MoCo and edit-distance prediction alone, same budget); then the
+figures: training curves, a retrieval grid, t-SNE maps (random init vs CACL)
+and the edit-distance confusion matrix. Writes ``results.json`` and
+``results.md`` (linking the PNGs) to the output folder and prints the table.
 """
 from __future__ import annotations
 
@@ -137,6 +139,7 @@ class Demo:
         work = osp.join(self.out_dir, f'retrieval_{name}')
         self.run(['tools/retrieval.py', CACL_CONFIG, backbone or 'none',
                   '--prefix', '', '--work-dir', work, '--save-topk', '5',
+                  '--save-features',
                   '--video-root', osp.join(self.data_root, 'videos'),
                   '--gallery-list', osp.join(
                       self.data_root, 'motion10_train_split_1_videos.txt')] +
@@ -168,6 +171,52 @@ class Demo:
                  self.options(test_opts), f'testing {name}')
         with open(osp.join(work, 'test_metrics.json')) as f:
             return json.load(f)['metrics']
+
+
+    def figures(self, names: List[str]) -> Dict[str, str]:
+        """The PNGs of issue 7 into the output folder; name -> file name."""
+        self.banner('figures: curves, retrieval grid, embedding map, '
+                    'edit-distance confusion')
+        classes = self.write_class_names()
+        pretrained = [n for n in names if n != 'random_init']
+        out = dict(curves='curves.png', retrieval_grid='retrieval_grid.png',
+                   embedding_map='embedding_map.png',
+                   med_confusion='med_confusion.png')
+        self.run(['tools/plot_curves.py'] +
+                 [osp.join(self.out_dir, f'pretrain_{n}') for n in pretrained]
+                 + ['--labels'] + [ROW_NAMES[n] for n in pretrained] +
+                 ['--smooth', '3', '--out',
+                  osp.join(self.out_dir, out['curves'])], 'curves')
+        self.run(['tools/visualize_retrieval.py',
+                  osp.join(self.out_dir, 'retrieval_cacl'), '--classes',
+                  classes, '--out',
+                  osp.join(self.out_dir, out['retrieval_grid'])],
+                 'retrieval grid')
+        self.run(['tools/embedding_map.py'] + [
+            f'{ROW_NAMES[n]}={osp.join(self.out_dir, f"retrieval_{n}")}'
+            for n in ('random_init', 'cacl')] + [
+                '--classes', classes, '--seed', str(self.seed), '--out',
+                osp.join(self.out_dir, out['embedding_map'])],
+                 'embedding map')
+        self.run(['tools/med_confusion.py', CACL_CONFIG, last_checkpoint(
+            osp.join(self.out_dir, 'pretrain_cacl')), '--ann-file',
+                  osp.join(self.data_root, 'motion10_val_split_1_videos.txt'),
+                  '--seed', str(self.seed), '--out',
+                  osp.join(self.out_dir, out['med_confusion'])] +
+                 self.options({'train_dataloader.dataset.data_prefix.video':
+                               osp.join(self.data_root, 'videos')}),
+                 'edit-distance confusion')
+        return out
+
+    def write_class_names(self) -> str:
+        """classInd.txt -> classes.txt (one name per line, by label)."""
+        from cacl_mm.datasets.annotations import parse_class_index
+        index = parse_class_index(
+            osp.join(self.data_root, 'annotations', 'classInd.txt'))
+        path = osp.join(self.out_dir, 'classes.txt')
+        with open(path, 'w') as f:
+            f.write('\n'.join(sorted(index, key=index.get)) + '\n')
+        return path
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -204,6 +253,21 @@ def markdown(results: dict) -> str:
         notes.append(
             f"Single-frame linear probe: {100 * probe['test_acc']:.1f}% test "
             f"accuracy (chance {100 * probe['chance']:.1f}%).")
+    med = results.get('med_confusion')
+    if med:
+        notes.append(
+            f"Edit-distance head on held-out clips: {100 * med['accuracy']:.1f}%"
+            f" (chance {100 * med['chance']:.1f}%, {med['num_clips']} clips).")
+    figures = results.get('figures') or {}
+    titles = dict(curves='Training curves (loss_contrast, loss_sdp, acc_sdp)',
+                  retrieval_grid='Retrieval: test queries and their top-5 '
+                  'train neighbours (green hit, red miss), CACL',
+                  embedding_map='t-SNE of test-split features: random init '
+                  'vs CACL',
+                  med_confusion='Edit-distance confusion matrix (CACL, '
+                  'held-out clips)')
+    for key, name in figures.items():
+        notes += ['', f'### {titles[key]}', '', f'![{key}]({name})']
     return '\n'.join(lines + notes) + '\n'
 
 
@@ -230,6 +294,11 @@ def main(argv=None) -> int:
             name, frame_ckpt)
         results[name] = row(demo.retrieval(name, backbone),
                             demo.finetune(name, backbone))
+    results['figures'] = demo.figures(names)
+    with open(osp.join(demo.out_dir, 'med_confusion.json')) as f:
+        med = json.load(f)
+    results['med_confusion'] = {k: med[k] for k in ('accuracy', 'chance',
+                                                    'num_clips')}
     from cacl_mm.apis.retrieval import count_videos
     results['num_train_videos'] = count_videos(
         osp.join(demo.data_root, 'motion10_train_split_1_videos.txt'))

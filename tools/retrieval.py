@@ -35,6 +35,9 @@ def main(argv=None) -> int:
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--save-topk', type=int, default=0,
                         help='write each query\'s top-k to retrieval_topk.json')
+    parser.add_argument('--save-features', action='store_true',
+                        help='write the features to retrieval_features.npz '
+                        '(for tools/embedding_map.py)')
     parser.add_argument('--prefix', default='backbone.')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -51,7 +54,7 @@ def main(argv=None) -> int:
         cfg, work_dir, args.gallery_list, args.query_list, args.video_root,
         args.num_clips, args.clip_len, args.frame_interval, args.crop_size,
         args.feature, args.batch_size, args.num_workers, args.save_topk,
-        args.launcher)
+        save_features=args.save_features, launcher=args.launcher)
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
     metrics = run_retrieval(retrieval_cfg, checkpoint, args.prefix)
     print(' '.join(f'{k}={v:.4f}' for k, v in metrics.items() if k.startswith('R@')))

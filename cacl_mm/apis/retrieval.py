@@ -39,6 +39,7 @@ def build_retrieval_cfg(cfg: Config,
                         batch_size: int = 4,
                         num_workers: int = 2,
                         save_topk: int = 0,
+                        save_features: bool = False,
                         launcher: str = 'none') -> Config:
     """A test-only config: train-split gallery, test-split queries.
 
@@ -92,7 +93,9 @@ def build_retrieval_cfg(cfg: Config,
         test_evaluator=dict(
             type='VideoRetrievalMetric', gallery_size=count_videos(gallery_list),
             out_file=osp.join(work_dir, 'retrieval_topk.json') if save_topk else None,
-            save_topk=save_topk),
+            save_topk=save_topk,
+            features_file=(osp.join(work_dir, 'retrieval_features.npz')
+                           if save_features else None)),
         test_cfg=dict(type='TestLoop'),
         default_hooks=dict(
             runtime_info=dict(type='RuntimeInfoHook'),
@@ -140,6 +143,11 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
     if is_main_process():
         os.makedirs(retrieval_cfg.work_dir, exist_ok=True)
         with open(osp.join(retrieval_cfg.work_dir, 'retrieval.json'), 'w') as f:
+            datasets = retrieval_cfg.test_dataloader.dataset.datasets
             json.dump(dict(checkpoint=checkpoint, metrics=result,
-                           feature=retrieval_cfg.model.feature), f, indent=2)
+                           feature=retrieval_cfg.model.feature,
+                           gallery_list=datasets[0].ann_file,
+                           query_list=datasets[1].ann_file,
+                           video_root=datasets[0].data_prefix.video),
+                      f, indent=2)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
@@ -30,6 +31,8 @@ class VideoRetrievalMetric(BaseMetric):
         chunk_size (int): Queries per similarity product.
         out_file (str, optional): JSON file for the per-query top-k list.
         save_topk (int): Neighbours per query written to ``out_file``.
+        features_file (str, optional): ``.npz`` file for the gallery and
+            query features and labels (for embedding maps).
         prefix (str): Metric name prefix. Defaults to ``'retrieval'``.
     """
 
@@ -41,6 +44,7 @@ class VideoRetrievalMetric(BaseMetric):
                  chunk_size: int = 4096,
                  out_file: Optional[str] = None,
                  save_topk: int = 5,
+                 features_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -51,6 +55,7 @@ class VideoRetrievalMetric(BaseMetric):
         self.chunk_size = chunk_size
         self.out_file = out_file
         self.save_topk = save_topk
+        self.features_file = features_file
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep each sample's feature and label."""
@@ -77,6 +82,12 @@ class VideoRetrievalMetric(BaseMetric):
         metrics = recall_at_k(q_labels, g_labels, neighbours, self.topk)
         metrics['num_queries'] = float(len(queries))
         metrics['num_gallery'] = float(len(gallery))
+        if self.features_file:
+            np.savez(self.features_file,
+                     gallery_features=gallery.numpy(),
+                     gallery_labels=g_labels.numpy(),
+                     query_features=queries.numpy(),
+                     query_labels=q_labels.numpy())
         if self.out_file:
             k = min(self.save_topk, neighbours.shape[1])
             rows = [dict(query=i, label=int(q_labels[i]),

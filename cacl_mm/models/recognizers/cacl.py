@@ -256,6 +256,24 @@ class CACL(BaseMoCo):
         }
         return losses
 
+    @torch.no_grad()
+    def predict_shuffle_degree(self, clips: torch.Tensor,
+                               order: torch.Tensor) -> torch.Tensor:
+        """Edit-distance class logits of clips and their shuffled twins.
+
+        Args:
+            clips (torch.Tensor): (N, C, T, H, W) normalised clips.
+            order (torch.Tensor): (N, T) frame order of each twin.
+
+        Returns:
+            torch.Tensor: (N, T) logits over the classes ``0, 2, ..., T``.
+        """
+        if self.sdp_head is None:
+            raise ValueError('this CACL has no sdp_head (model.sdp_head=None)')
+        feats = self._online_cnn().features(
+            torch.cat([clips, shuffle_time(clips, order, 2)]))
+        return self.sdp_head(concat_twins(feats))
+
     def _trans_embed(self, branch: TransformerBranch, frames: torch.Tensor,
                      order: torch.Tensor) -> torch.Tensor:
         # The twin's tokens are the original's frame features, permuted.

@@ -27,3 +27,12 @@ val_cfg = None
 test_dataloader = None
 test_evaluator = None
 test_cfg = None
+
+# TensorBoard in one line: `TENSORBOARD=1 mim train mmaction CONFIG` (or, in a
+# config: visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+# dict(type='TensorboardVisBackend')])). LocalVisBackend's scalars.json is
+# always written; the TensorBoard events go to <work_dir>/<time>/vis_data.
+_tensorboard = bool({{'$TENSORBOARD:0'}})
+vis_backends = [dict(type='LocalVisBackend')] + (
+    [dict(type='TensorboardVisBackend')] if _tensorboard else [])
+visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)

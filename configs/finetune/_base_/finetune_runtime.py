@@ -23,3 +23,12 @@ param_scheduler = [
 default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3, save_best='auto'))
 auto_scale_lr = dict(enable=False, base_batch_size=64)
+
+# TensorBoard in one line: `TENSORBOARD=1 mim train mmaction CONFIG` (or, in a
+# config: visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+# dict(type='TensorboardVisBackend')])). LocalVisBackend's scalars.json is
+# always written; the TensorBoard events go to <work_dir>/<time>/vis_data.
+_tensorboard = bool({{'$TENSORBOARD:0'}})
+vis_backends = [dict(type='LocalVisBackend')] + (
+    [dict(type='TensorboardVisBackend')] if _tensorboard else [])
+visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)

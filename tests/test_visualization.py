@@ -1,0 +1,171 @@
+"""Every figure tool writes a real PNG of the expected size, or fails clearly.
+
+One real tiny CACL run (TensorBoard on) feeds the curves, the retrieval grid,
+the embedding map and the edit-distance confusion matrix.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CONFIG_TINY, REPO, tiny_cfg_options
+
+ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
+           OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+
+
+def tool(name, *args, check=True, env=None):
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', name),
+                           *map(str, args)], cwd=REPO, env=env or ENV,
+                          capture_output=True, text=True, errors='replace',
+                          timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def assert_png(path, width, height):
+    """A decodable PNG of (width, height) with real content."""
+    assert open(path, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    assert image.shape[:2] == (height, width)
+    assert image.std() > 5, 'a blank image'
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_dataset, tmp_path_factory):
+    root = tmp_path_factory.mktemp('vis')
+    work_dir = str(root / 'pretrain')
+    tool('train.py', CONFIG_TINY, *tiny_cfg_options(
+        tiny_dataset, work_dir, **{'train_cfg.max_epochs': 2}),
+        env=dict(ENV, TENSORBOARD='1'))
+    checkpoint = osp.join(work_dir, 'epoch_2.pth')
+    retrieval = str(root / 'retrieval')
+    tool('retrieval.py', CONFIG_TINY, checkpoint, '--work-dir', retrieval,
+         '--save-topk', 5, '--save-features', '--num-clips', 2,
+         '--num-workers', 0, '--gallery-list', tiny_dataset['ann_file'],
+         '--video-root', tiny_dataset['video_root'])
+    return dict(root=root, work_dir=work_dir, checkpoint=checkpoint,
+                retrieval=retrieval)
+
+
+def test_tensorboard_option_writes_events_and_scalars(trained):
+    vis = glob.glob(osp.join(trained['work_dir'], '*', 'vis_data'))
+    assert glob.glob(osp.join(vis[0], 'events.out.tfevents.*'))
+    assert osp.getsize(osp.join(vis[0], 'scalars.json')) > 0
+
+
+def test_plot_curves_of_two_work_dirs(trained, tmp_path):
+    out = tmp_path / 'curves.png'
+    tool('plot_curves.py', trained['work_dir'], trained['work_dir'],
+         '--labels', 'a', 'b', '--out', out, '--size', 900, 300)
+    assert_png(out, 900, 300)
+
+
+def test_curves_stitch_a_resumed_run_with_the_later_value(tmp_path):
+    from cacl_mm.visualization.curves import load_curves
+    for stamp, lines in (('20260101_000000', [(1, 2.0), (2, 1.5)]),
+                         ('20260102_000000', [(2, 1.0), (3, 0.5)])):
+        folder = tmp_path / stamp / 'vis_data'
+        folder.mkdir(parents=True)
+        (folder / 'scalars.json').write_text(''.join(
+            json.dumps(dict(step=s, loss_sdp=v)) + '\n' for s, v in lines))
+    steps, values = load_curves(str(tmp_path), ['loss_sdp'])['loss_sdp']
+    assert steps.tolist() == [1, 2, 3]
+    assert values.tolist() == [2.0, 1.0, 0.5]
+
+
+def test_plot_curves_fails_clearly_without_logs(trained, tmp_path):
+    empty = tmp_path / 'empty_work_dir'
+    empty.mkdir()
+    proc = tool('plot_curves.py', empty, '--out', tmp_path / 'x.png',
+                check=False)
+    assert proc.returncode == 2
+    assert f'{empty} has no <timestamp>/vis_data/scalars.json' in proc.stderr
+    proc = tool('plot_curves.py', trained['work_dir'], '--keys', 'loss_xyz',
+                '--out', tmp_path / 'x.png', check=False)
+    assert proc.returncode == 2 and 'loss_xyz not logged' in proc.stderr
+    assert not (tmp_path / 'x.png').exists()
+
+
+def test_retrieval_grid(trained, tmp_path):
+    out = tmp_path / 'grid.png'
+    tool('visualize_retrieval.py', trained['retrieval'], '--out', out)
+    # 4 rows of (18 label + 64 frames + 8 gap); 6 clips of 3 x 64 + 6 gaps.
+    assert_png(out, 6 * 3 * 64 + 6 * 8, 4 * (18 + 64 + 8))
+    image = cv2.imread(str(out))[..., ::-1]  # RGB
+    # The query box is blue; hits are green, misses red: some box is drawn.
+    blue = np.all(np.abs(image.astype(int) - (40, 90, 220)) < 40, axis=-1)
+    assert blue.sum() > 4 * 64
+
+
+def test_retrieval_grid_fails_clearly_without_topk(tmp_path):
+    proc = tool('visualize_retrieval.py', tmp_path, check=False)
+    assert proc.returncode == 2
+    assert 'retrieval.json not found' in proc.stderr
+    assert '--save-topk 5' in proc.stderr
+
+
+def test_embedding_map_side_by_side(trained, tmp_path):
+    rng = np.random.default_rng(0)
+    random_npz = tmp_path / 'random.npz'
+    np.savez(random_npz, query_features=rng.normal(size=(7, 64)),
+             query_labels=np.arange(7) % 2)
+    out = tmp_path / 'map.png'
+    tool('embedding_map.py', f'random init={random_npz}',
+         f'CACL={trained["retrieval"]}', '--out', out, '--size', 1000, 450)
+    assert_png(out, 1000, 450)
+
+
+def test_embedding_map_fails_clearly_without_features(tmp_path):
+    proc = tool('embedding_map.py', f'CACL={tmp_path}', '--out',
+                tmp_path / 'map.png', check=False)
+    assert proc.returncode == 2
+    assert 'retrieval_features.npz not found' in proc.stderr
+
+
+def test_med_confusion_matrix(trained, tiny_dataset, tmp_path):
+    out = tmp_path / 'med.png'
+    tool('med_confusion.py', CONFIG_TINY, trained['checkpoint'], '--out', out,
+         '--ann-file', tiny_dataset['val_file'], '--repeats', 2,
+         '--num-workers', 0, '--cfg-options',
+         f'train_dataloader.dataset.data_prefix.video={tiny_dataset["video_root"]}')
+    assert_png(out, 720, 640)
+    report = json.load(open(tmp_path / 'med.json'))
+    matrix = np.array(report['matrix'])
+    assert matrix.shape == (8, 8) and matrix.sum() == 2 * 7
+    assert report['accuracy'] == pytest.approx(np.trace(matrix) / 14)
+
+
+def test_med_confusion_counts_by_hand():
+    import torch
+
+    from cacl_mm.visualization.med_confusion import med_confusion_matrix
+
+    class Fixed:
+        """A stand-in model predicting class 1 for every clip."""
+        sdp_head = type('Head', (), {'num_classes': 3})()
+
+        def eval(self):
+            return self
+
+        def data_preprocessor(self, batch, training):
+            return batch
+
+        def _stack_field(self, samples, key, device):
+            return torch.tensor([s[key] for s in samples])
+
+        def predict_shuffle_degree(self, clips, order):
+            return torch.tensor([[0., 1., 0.]]).repeat(len(clips), 1)
+
+    batches = [dict(inputs=torch.zeros(3, 2, 1), data_samples=[
+        dict(shuffle_order=[0], med_label=label) for label in (0, 1, 1)])]
+    matrix = med_confusion_matrix(Fixed(), batches)
+    assert matrix.tolist() == [[0, 1, 0], [0, 2, 0], [0, 0, 0]]

@@ -1,0 +1,39 @@
+"""Training curves of one or several work dirs in one PNG.
+
+    python tools/plot_curves.py work_dirs/cacl_a work_dirs/cacl_b \
+        --out curves.png [--keys loss_contrast loss_sdp acc_sdp] [--smooth 5]
+
+Reads mmengine's ``<work_dir>/<timestamp>/vis_data/scalars.json`` (written by
+``LocalVisBackend``; resumed runs are stitched, the later value wins).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cacl_mm.visualization.curves import CURVE_KEYS, plot_curves
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--out', required=True, help='PNG file')
+    parser.add_argument('--keys', nargs='+', default=list(CURVE_KEYS))
+    parser.add_argument('--labels', nargs='+', help='legend names')
+    parser.add_argument('--smooth', type=int, default=1,
+                        help='moving-average window (logged points)')
+    parser.add_argument('--size', type=int, nargs=2, default=(1500, 450),
+                        metavar=('WIDTH', 'HEIGHT'))
+    args = parser.parse_args(argv)
+    try:
+        path = plot_curves(args.work_dirs, args.out, args.keys, args.labels,
+                           args.smooth, tuple(args.size))
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f'plot_curves: error: {error}', file=sys.stderr)
+        return 2
+    print(f'written {path}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Retrieval grid: a few test queries and their top-k train neighbours, hit/miss.
+
+    python tools/retrieval.py CONFIG CKPT --work-dir W --save-topk 5
+    python tools/visualize_retrieval.py W --out W/retrieval_grid.png
+
+Reads ``W/retrieval.json`` (lists and video root of the run) and
+``W/retrieval_topk.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os.path as osp
+import sys
+
+import cacl_mm  # noqa: F401
+from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
+                                                  read_list)
+
+
+def load_run(work_dir: str) -> tuple:
+    """The retrieval run's summary and top-k rows, with clear errors."""
+    summary_path = osp.join(work_dir, 'retrieval.json')
+    topk_path = osp.join(work_dir, 'retrieval_topk.json')
+    for path in (summary_path, topk_path):
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{path} not found: run tools/retrieval.py ... --work-dir '
+                f'{work_dir} --save-topk 5 first')
+    with open(summary_path) as f:
+        summary = json.load(f)
+    if 'gallery_list' not in summary:
+        raise KeyError(f'{summary_path} has no gallery_list (written by an '
+                       'older tools/retrieval.py); rerun it')
+    with open(topk_path) as f:
+        return summary, json.load(f)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dir', help='a tools/retrieval.py work dir')
+    parser.add_argument('--out', help='default: WORK_DIR/retrieval_grid.png')
+    parser.add_argument('--num-queries', type=int, default=4)
+    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--frames', type=int, default=3,
+                        help='frames shown per clip')
+    parser.add_argument('--tile', type=int, default=64, help='frame size (px)')
+    parser.add_argument('--classes', help='class names, one per line, by label')
+    args = parser.parse_args(argv)
+    try:
+        summary, rows = load_run(args.work_dir)
+        names = None
+        if args.classes:
+            with open(args.classes) as f:
+                names = [line.strip() for line in f if line.strip()]
+        path = draw_retrieval_grid(
+            rows, read_list(summary['gallery_list']),
+            read_list(summary['query_list']), summary['video_root'],
+            args.out or osp.join(args.work_dir, 'retrieval_grid.png'), names,
+            args.num_queries, args.topk, args.frames, args.tile)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f'visualize_retrieval: error: {error}', file=sys.stderr)
+        return 2
+    print(f'written {path}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

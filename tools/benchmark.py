@@ -1,22 +1,64 @@
-"""CACL micro-benchmarks (figures, never assertions).
+"""CACL performance benchmark: each cost against its own floor (figures, never assertions).
 
-Measured now: ``ShuffleByMED`` microseconds per sample (target <= 20 us at
-T = 16), against the released code's k-position shuffle plus a pure-Python
-edit distance, timed in the same run.
+    python tools/benchmark.py --setting tiny|paper [--device cpu|cuda] \
+        [--batch N] [--amp none|bf16|fp16] [--channels-last] --out FILE.json
 
-    python tools/benchmark.py --out work_dirs/benchmark.json
+Measured in one process and run, for one setting:
+
+* ``ShuffleByMED`` microseconds per sample at T = 16 and 32;
+* data pipeline clips/s: the CACL pretraining pipeline (one decode, two views,
+  shuffled twin by index) against MMAction2's standard single-view
+  recognition pipeline, on the same generated videos;
+* training step time of (a) CACL, (b) CACL without the Transformer branch
+  (3D-only MoCo + edit-distance head), (c) a naive CACL that runs the frozen
+  2D CNN on every clip (original and shuffled) for the online and again for
+  the momentum Transformer, as the released code does, (d) a supervised
+  ``Recognizer3D`` with the same 3D backbone and clips;
+* the floor: the unavoidable parts timed alone (3D forward+backward on the
+  online clips, 3D forward on the momentum clips, frozen 2D forward once per
+  view, Transformer forward+backward and momentum forward, heads, optimizer
+  step + momentum update) and their sum;
+* peak memory per variant (RSS growth on CPU, max allocated on GPU), model
+  FLOPs per step (torch's ``FlopCounterMode``), achieved FLOP/s and, on a
+  known GPU, model FLOPs utilisation;
+* retrieval search for a UCF101-sized problem (9537 x 3783, 512-d, 9216-d).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import os.path as osp
 import platform
+import statistics
+import tempfile
+import threading
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SETTINGS = dict(
+    tiny=dict(config='configs/cacl/cacl_tiny_r3d_synthetic.py', batch=8,
+              video_size=(64, 48), video_frames=48),
+    paper=dict(config='configs/cacl/r3d_ucf101.py', batch=2,
+               video_size=(320, 240), video_frames=90),
+)
+#: Dense peak FLOP/s by GPU name and compute dtype (vendor data sheets).
+GPU_PEAK_FLOPS = {
+    'H100': dict(bf16=989e12, fp16=989e12, fp32=67e12),
+    'H200': dict(bf16=989e12, fp16=989e12, fp32=67e12),
+    'A100': dict(bf16=312e12, fp16=312e12, fp32=19.5e12),
+}
+
+
+# ------------------------------------------------------------------ timing
+def sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
 
 
 def time_per_call_us(fn: Callable[[], object], calls: int,
@@ -31,6 +73,61 @@ def time_per_call_us(fn: Callable[[], object], calls: int,
     return best
 
 
+class PeakMemory:
+    """Peak memory growth over a block: GPU max allocated, else RSS (sampled)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.peak_mb = 0.
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+
+    def __enter__(self) -> 'PeakMemory':
+        if self.device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device) / 2**20
+            return self
+        self.base = self.rss_mb()
+        self.max_rss = self.base
+        self._stop = threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.005):
+                self.max_rss = max(self.max_rss, self.rss_mb())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == 'cuda':
+            self.peak_mb = torch.cuda.max_memory_allocated(
+                self.device) / 2**20 - self.base
+            return
+        self._stop.set()
+        self._thread.join()
+        self.max_rss = max(self.max_rss, self.rss_mb())
+        self.peak_mb = self.max_rss - self.base
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device,
+                   repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------ ShuffleByMED
 def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
     """ShuffleByMED vs the released code's shuffle + DP edit distance."""
     from cacl_mm.datasets.transforms import ShuffleByMED
@@ -39,9 +136,8 @@ def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
     np.random.seed(0)
     transform = ShuffleByMED()
     results = dict(clip_len=clip_len, num_clips=1)
-    transform(results)  # warm the buffers' first refill out of the timing
+    transform(results)  # the first buffer refill is not per-sample cost
     ours = time_per_call_us(lambda: transform(results), calls)
-
     identity = list(range(clip_len))
     rng = np.random.default_rng(0)
 
@@ -53,32 +149,429 @@ def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
         return levenshtein(identity, order.tolist())
 
     baseline = time_per_call_us(released_style, max(calls // 10, 100))
-    return dict(ours_us=ours, released_style_us=baseline,
-                speedup=baseline / ours)
+    return dict(ours_us=ours, released_style_us=baseline)
 
 
-def main() -> None:
+# ---------------------------------------------------------------- pipeline
+def write_videos(folder: str, count: int, size: tuple, frames: int) -> List[str]:
+    """XVID .avi files (UCF101's container) of moving noise."""
+    from cacl_mm.datasets.motion_benchmark import write_video
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(count):
+        base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+        clip = np.stack([np.roll(base, 3 * t, axis=1) for t in range(frames)])
+        path = osp.join(folder, f'v_{i:02d}.avi')
+        write_video(path, clip)
+        paths.append(path)
+    return paths
+
+
+def standard_pipeline(clip_len: int, frame_interval: int, crop: int) -> list:
+    """MMAction2's single-view recognition training pipeline (as its configs)."""
+    return [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=clip_len,
+             frame_interval=frame_interval, num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, int(round(crop * 128 / 112)))),
+        dict(type='RandomResizedCrop'),
+        dict(type='Resize', scale=(crop, crop), keep_ratio=False),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs'),
+    ]
+
+
+def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
+    """Clips/s of the CACL and the standard pipeline, one process."""
+    from mmengine.dataset import Compose
+
+    from cacl_mm.apis.config_utils import crop_size_of, find_transform
+    dataset = cfg.train_dataloader.dataset
+    sampler = find_transform(dataset, 'SampleFrames')
+    pipelines = dict(
+        cacl=Compose(copy.deepcopy(dataset.pipeline)),
+        standard=Compose(standard_pipeline(
+            sampler['clip_len'], sampler['frame_interval'],
+            crop_size_of(dataset))))
+    np.random.seed(0)
+    out = {}
+    for name, pipeline in pipelines.items():
+        pipeline(dict(filename=videos[0], label=0, start_index=0,
+                      modality='RGB'))  # warm decoder and buffers
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for path in videos:
+                pipeline(dict(filename=path, label=0, start_index=0,
+                              modality='RGB'))
+        out[f'{name}_clips_per_s'] = rounds * len(videos) / (
+            time.perf_counter() - start)
+    out['ratio'] = out['cacl_clips_per_s'] / out['standard_clips_per_s']
+    return out
+
+
+# ------------------------------------------------------------------ models
+def naive_cacl_class():
+    """CACL as the released code computes the Transformer side.
+
+    The frozen 2D CNN runs on the original and on the shuffled clip, for the
+    online and again for the momentum Transformer (4 passes per sample
+    instead of our 2).
+    """
+    from cacl_mm.models.recognizers.cacl import CACL, concat_twins, shuffle_time
+
+    class NaiveCACL(CACL):
+
+        def _trans_embed(self, branch, clips, order):
+            both = torch.cat([clips, shuffle_time(clips, order, 2)])
+            frames = self.transformer.extract_frame_features(both)
+            return self.contrast_head.embed(
+                branch.projection,
+                concat_twins(branch.clip_transformer(frames)))
+
+    return NaiveCACL
+
+
+def build_model(cfg_model: dict, variant: str, device: torch.device,
+                channels_last: bool):
+    from mmaction.registry import MODELS
+    model_cfg = copy.deepcopy(cfg_model)
+    model_cfg['channels_last'] = channels_last
+    if variant == 'no_transformer':
+        model_cfg['contrast_head']['pairs'] = [('cnn_q', 'cnn_k')]
+    if variant == 'naive':
+        model_cfg.pop('type')
+        model = naive_cacl_class()(**model_cfg)
+    elif variant == 'supervised':
+        backbone = copy.deepcopy(cfg_model['backbone'])
+        model = MODELS.build(dict(
+            type='Recognizer3D', backbone=backbone,
+            cls_head=dict(type='I3DHead', num_classes=101,
+                          in_channels=cfg_model['sdp_head']['in_channels'] // 2),
+            data_preprocessor=cfg_model['data_preprocessor']))
+    else:
+        model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model.to(device).train()
+
+
+def make_batch(batch: int, clip_len: int, crop: int, views: int,
+               device: torch.device) -> dict:
+    """What PackActionInputs + pseudo_collate give the data preprocessor."""
+    from mmaction.structures import ActionDataSample
+
+    from cacl_mm.datasets.transforms import ShuffleByMED
+    shuffle = ShuffleByMED(clip_len)
+    generator = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(batch):
+        shape = ((views, 3, clip_len, crop, crop) if views > 1 else
+                 (1, 3, clip_len, crop, crop))
+        inputs.append(torch.randint(0, 255, shape, generator=generator,
+                                    dtype=torch.uint8).to(device))
+        results = shuffle(dict(clip_len=clip_len))
+        sample = ActionDataSample()
+        sample.set_field(results['shuffle_order'], 'shuffle_order',
+                         field_type='metainfo')
+        sample.set_field(results['med_label'], 'med_label',
+                         field_type='metainfo')
+        sample.set_gt_label(0)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_optim_wrapper(model, amp: str):
+    from mmengine.optim import build_optim_wrapper as build
+    cfg = dict(type='FiniteCheckOptimWrapper',
+               optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
+                              weight_decay=1e-4))
+    if amp != 'none':
+        cfg = dict(type='AmpOptimWrapper', dtype='bfloat16' if amp == 'bf16'
+                   else 'float16', optimizer=cfg['optimizer'])
+    return build(model, cfg)
+
+
+def train_step_fn(model, optim_wrapper, data) -> Callable[[], None]:
+    """One full training step, momentum update and queue write included."""
+
+    def step():
+        model.train_step(data, optim_wrapper)
+        if hasattr(model, 'momentum_update'):
+            model.momentum_update()
+            for arch, keys in model.pop_pending_keys().items():
+                model.contrast_head.enqueue(arch, keys)
+    return step
+
+
+def count_flops(fn: Callable[[], None]) -> float:
+    """FLOPs of one call (forward and backward) by torch's counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
+                repeats: int, amp: str) -> Dict[str, float]:
+    """The unavoidable parts of a CACL step, each timed alone."""
+    from cacl_mm.models.recognizers.cacl import concat_twins, shuffle_time
+    processed = model.data_preprocessor(data, True)
+    inputs, samples = processed['inputs'], processed['data_samples']
+    order = model._stack_field(samples, 'shuffle_order', device)
+    labels = model._stack_field(samples, 'med_label', device)
+    view_q, view_k = inputs[:, 0], inputs[:, 1]
+    clips_q = torch.cat([view_q, shuffle_time(view_q, order, 2)])
+    clips_k = torch.cat([view_k, shuffle_time(view_k, order, 2)])
+    online, momentum = model._online_cnn(), model.momentum_cnn.module
+    trans, momentum_trans = model._online_trans(), model.momentum_trans.module
+    encoder = model.transformer
+    dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+
+    with torch.no_grad():
+        frames = encoder.extract_frame_features(view_q)
+        tokens = torch.cat([frames, shuffle_time(frames, order, 1)])
+        cnn_feats = online.features(clips_q[:2])
+    head = model.contrast_head
+
+    def cnn_online():
+        with autocast():
+            feats = online.features(clips_q)
+        feats.float().sum().backward()
+
+    def cnn_momentum():
+        with torch.no_grad(), autocast():
+            momentum.features(clips_k)
+
+    def frozen_2d():
+        with torch.no_grad(), autocast():
+            encoder.extract_frame_features(view_q)
+            encoder.extract_frame_features(view_k)
+
+    def transformer():
+        with autocast():
+            out = trans.clip_transformer(tokens)
+        out.float().sum().backward()
+        with torch.no_grad(), autocast():
+            momentum_trans.clip_transformer(tokens)
+
+    batch = view_q.shape[0]
+    cnn_pairs = torch.randn(batch, 2 * cnn_feats.shape[1], device=device)
+    trans_pairs = torch.randn(batch, head.projections['trans'].in_channels,
+                              device=device)
+
+    def heads():
+        with autocast():
+            cnn_in = cnn_pairs.clone().requires_grad_()
+            trans_in = trans_pairs.clone().requires_grad_()
+            embeddings = dict(
+                cnn_q=head.embed(online.projection, cnn_in),
+                trans_q=head.embed(trans.projection, trans_in))
+            with torch.no_grad():
+                embeddings['cnn_k'] = head.embed(momentum.projection,
+                                                 cnn_pairs)
+                embeddings['trans_k'] = head.embed(momentum_trans.projection,
+                                                   trans_pairs)
+            losses = head.loss(embeddings)
+            losses.update(model.sdp_head.loss(cnn_in, labels))
+        sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+
+    def update():
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        model.momentum_update()
+        head.enqueue('cnn', torch.randn(batch, head.out_channels,
+                                        device=device))
+        head.enqueue('trans', torch.randn(batch, head.out_channels,
+                                          device=device))
+
+    parts = dict(cnn_online_fwd_bwd=cnn_online, cnn_momentum_fwd=cnn_momentum,
+                 frozen_2d_once_per_view=frozen_2d,
+                 transformer_fwd_bwd_and_momentum_fwd=transformer,
+                 heads=heads)
+    out = {}
+    for name, fn in parts.items():
+        out[name] = median_seconds(fn, device, repeats)
+        optim_wrapper.zero_grad()
+    # The update needs gradients in place, as after a backward pass.
+    cnn_online()
+    transformer()
+    heads()
+    out['optimizer_step_and_momentum_update'] = median_seconds(
+        update, device, 1, warmup=0)
+    optim_wrapper.zero_grad()
+    return out
+
+
+def bench_steps(cfg, args, device: torch.device) -> dict:
+    from cacl_mm.apis.config_utils import crop_size_of
+    clip_len = cfg.model.clip_len
+    crop = crop_size_of(cfg.train_dataloader.dataset)
+    two_view = make_batch(args.batch, clip_len, crop, 2, device)
+    one_view = make_batch(args.batch, clip_len, crop, 1, device)
+    step_s, peak_mb, flops = {}, {}, {}
+    floor = None
+    for variant in ('cacl', 'no_transformer', 'naive', 'supervised'):
+        print(f'  timing step: {variant} ...', flush=True)
+        torch.manual_seed(0)
+        model = build_model(cfg.model, variant, device, args.channels_last)
+        optim_wrapper = build_optim_wrapper(model, args.amp)
+        data = one_view if variant == 'supervised' else two_view
+        step = train_step_fn(model, optim_wrapper, data)
+        with PeakMemory(device) as memory:
+            step_s[variant] = median_seconds(step, device, args.repeats)
+        peak_mb[variant] = memory.peak_mb
+        if variant in ('cacl', 'supervised'):
+            flops[variant] = count_flops(step)
+        if variant == 'cacl':
+            print('  timing the floor parts ...', flush=True)
+            floor = floor_parts(model, data, optim_wrapper, device,
+                                args.repeats, args.amp)
+        del model, optim_wrapper
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+    step_s['floor'] = sum(floor.values())
+    return dict(step_s=step_s, floor_parts_s=floor, peak_mem_mb=peak_mb,
+                flops_per_step=flops, clip_len=clip_len, crop=crop)
+
+
+# --------------------------------------------------------------- retrieval
+def bench_retrieval(device: torch.device, dims=(512, 9216),
+                    gallery: int = 9537, queries: int = 3783) -> dict:
+    """Top-50 cosine search of UCF101 split-1 test videos in the train split."""
+    from cacl_mm.evaluation.retrieval import topk_neighbours
+    out = {}
+    for dim in dims:
+        generator = torch.Generator().manual_seed(dim)
+        g = torch.randn(gallery, dim, generator=generator).to(device)
+        q = torch.randn(queries, dim, generator=generator).to(device)
+        topk_neighbours(q[:64], g, 50)  # warm-up
+        out[f'd{dim}'] = median_seconds(lambda: topk_neighbours(q, g, 50),
+                                        device, repeats=3, warmup=0)
+    return out
+
+
+# -------------------------------------------------------------------- main
+def gpu_peak(device: torch.device, amp: str) -> Optional[float]:
+    if device.type != 'cuda':
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, peaks in GPU_PEAK_FLOPS.items():
+        if key in name:
+            return peaks['fp32' if amp == 'none' else amp]
+    return None
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--calls', type=int, default=20000)
+    parser.add_argument('--setting', choices=sorted(SETTINGS), default='tiny')
+    parser.add_argument('--device', choices=['cpu', 'cuda'],
+                        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--batch', type=int, help='clips per step')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed steps per variant (median)')
+    parser.add_argument('--amp', choices=['none', 'bf16', 'fp16'],
+                        default='none')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--calls', type=int, default=20000,
+                        help='ShuffleByMED draws per measurement')
+    parser.add_argument('--videos', type=int, default=16,
+                        help='generated videos for the pipeline measurement')
+    parser.add_argument('--rounds', type=int, default=2,
+                        help='passes over the videos per pipeline')
+    parser.add_argument('--retrieval-scale', type=float, default=1.0,
+                        help='fraction of the UCF101-sized retrieval problem')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.amp != 'none' and args.device != 'cuda':
+        parser.error('--amp uses mmengine\'s AmpOptimWrapper, which needs a '
+                     'GPU: add --device cuda')
 
-    report = dict(device='cpu', machine=platform.processor() or platform.machine(),
-                  cpu_count=os.cpu_count())
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import cacl_mm  # noqa: F401
+    init_default_scope('mmaction')
+    setting = SETTINGS[args.setting]
+    args.batch = args.batch or (setting['batch'] if args.device == 'cpu'
+                                else 8)
+    device = torch.device(args.device)
+    cfg = Config.fromfile(osp.join(REPO, setting['config']))
+    report = dict(setting=args.setting, config=setting['config'],
+                  device=(torch.cuda.get_device_name(device)
+                          if device.type == 'cuda' else
+                          f'cpu ({platform.processor() or platform.machine()},'
+                          f' {torch.get_num_threads()} threads)'),
+                  torch=torch.__version__, batch=args.batch, amp=args.amp,
+                  channels_last=args.channels_last)
+
+    print('ShuffleByMED ...', flush=True)
     for clip_len in (16, 32):
         stats = bench_shuffle(clip_len, args.calls)
         report[f'shuffle_us_t{clip_len}'] = stats['ours_us']
         report[f'shuffle_released_style_us_t{clip_len}'] = stats[
             'released_style_us']
-    print(f"{'measure':<40}{'value':>12}")
-    for key, value in report.items():
-        shown = f'{value:12.2f}' if isinstance(value, float) else f'{value!s:>12}'
-        print(f'{key:<40}{shown}')
+
+    print('data pipelines ...', flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        videos = write_videos(folder, args.videos, setting['video_size'],
+                              setting['video_frames'])
+        pipeline = bench_pipeline(cfg, videos, args.rounds)
+    report['pipeline_clips_per_s'] = {k: v for k, v in pipeline.items()
+                                      if k != 'ratio'}
+    report['pipeline_ratio'] = pipeline['ratio']
+
+    print(f'training steps (batch {args.batch}) ...', flush=True)
+    steps = bench_steps(cfg, args, device)
+    report.update(steps)
+    s = steps['step_s']
+    report['ratio_vs_floor'] = s['cacl'] / s['floor']
+    report['ratio_vs_no_transformer'] = s['cacl'] / s['no_transformer']
+    report['ratio_naive_over_cacl'] = s['naive'] / s['cacl']
+    report['ratio_vs_supervised'] = s['cacl'] / s['supervised']
+    report['clips_per_s'] = {k: args.batch / v for k, v in s.items()
+                             if k != 'floor'}
+    achieved = {k: f / s[k] for k, f in steps['flops_per_step'].items()}
+    report['achieved_flops_per_s'] = achieved
+    peak = gpu_peak(device, args.amp)
+    report['mfu'] = ({k: v / peak for k, v in achieved.items()}
+                     if peak else None)
+
+    print('retrieval search ...', flush=True)
+    report['retrieval_search_s'] = bench_retrieval(
+        device, gallery=int(9537 * args.retrieval_scale),
+        queries=int(3783 * args.retrieval_scale))
+    report['retrieval_problem'] = dict(
+        gallery=int(9537 * args.retrieval_scale),
+        queries=int(3783 * args.retrieval_scale), topk=50)
+
+    print_table(report)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(report, f, indent=2)
     print(f'written {args.out}')
+    return 0
+
+
+def print_table(report: dict) -> None:
+    """The figures, flattened, one per line."""
+    def rows(prefix: str, value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                yield from rows(f'{prefix}.{key}' if prefix else key, sub)
+        else:
+            yield prefix, value
+
+    print(f"\n{'measure':<52}{'value':>16}")
+    for key, value in rows('', report):
+        shown = (f'{value:16.4g}' if isinstance(value, float) else
+                 f'{value!s:>16}')
+        print(f'{key:<52}{shown}')
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

@@ -58,9 +58,8 @@ class Demo:
         os.makedirs(out_dir, exist_ok=True)
 
     def banner(self, text: str) -> None:
-        elapsed = time.time() - self.start
-        print(f'\n=== [{elapsed // 60:02.0f}:{elapsed % 60:02.0f}] {text}',
-              flush=True)
+        minutes, seconds = divmod(int(time.time() - self.start), 60)
+        print(f'\n=== [{minutes:02d}:{seconds:02d}] {text}', flush=True)
 
     def run(self, args: List[str], what: str) -> None:
         """Run a tool; its log streams (or goes to demo.log with --quiet)."""

@@ -12,7 +12,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..heads.cross_arch_contrastive_head import CrossArchContrastiveHead
 from ..utils.batch_shuffle import shuffle_bn_forward
-from .base_moco import BaseMoCo, CNNBranch
+from .base_moco import BaseMoCo, CNNBranch, convert_channels_last
 
 
 def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor:
@@ -87,6 +87,8 @@ class CACL(BaseMoCo):
             Defaults to 2.
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
+        channels_last (bool): 3D CNNs in ``torch.channels_last_3d`` layout.
+            Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -99,9 +101,11 @@ class CACL(BaseMoCo):
                  momentum: float = 0.999,
                  shuffle_bn_splits: int = 2,
                  data_preprocessor: OptConfigType = None,
+                 channels_last: bool = False,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(momentum=momentum,
                          data_preprocessor=data_preprocessor,
+                         channels_last=channels_last,
                          init_cfg=init_cfg)
         if contrast_head is None and sdp_head is None:
             raise ValueError('CACL needs model.contrast_head, model.sdp_head '
@@ -109,6 +113,8 @@ class CACL(BaseMoCo):
         self.clip_len = clip_len
         self.shuffle_bn_splits = shuffle_bn_splits
         self.backbone = MODELS.build(backbone)
+        if channels_last:
+            convert_channels_last(self.backbone)
 
         self.contrast_head: Optional[CrossArchContrastiveHead] = (
             MODELS.build(contrast_head) if contrast_head else None)
@@ -156,7 +162,7 @@ class CACL(BaseMoCo):
                       self.contrast_head is not None
                       and 'cnn' in self.contrast_head.projections else
                       nn.Identity())
-        return CNNBranch(self.backbone, projection)
+        return CNNBranch(self.backbone, projection, self.channels_last)
 
     def _online_trans(self) -> TransformerBranch:
         return TransformerBranch(self.transformer.clip_transformer,
@@ -233,9 +239,8 @@ class CACL(BaseMoCo):
         if 'cnn_q' in needed:
             embeddings['cnn_q'] = head.embed(online_cnn.projection, cnn_pairs)
         if 'trans_q' in needed:
-            frames_q = self.transformer.extract_frame_features(view_q)
             embeddings['trans_q'] = self._trans_embed(self._online_trans(),
-                                                      frames_q, order)
+                                                      view_q, order)
         with torch.no_grad():
             if 'cnn_k' in needed:
                 key_cnn = self.momentum_cnn.module
@@ -246,9 +251,8 @@ class CACL(BaseMoCo):
                 embeddings['cnn_k'] = head.embed(key_cnn.projection,
                                                  concat_twins(feats))
             if 'trans_k' in needed:
-                frames_k = self.transformer.extract_frame_features(view_k)
                 embeddings['trans_k'] = self._trans_embed(
-                    self.momentum_trans.module, frames_k, order)
+                    self.momentum_trans.module, view_k, order)
         losses.update(head.loss(embeddings))
         self._pending_keys = {
             name[:-2]: embeddings[name].detach()
@@ -274,9 +278,15 @@ class CACL(BaseMoCo):
             torch.cat([clips, shuffle_time(clips, order, 2)]))
         return self.sdp_head(concat_twins(feats))
 
-    def _trans_embed(self, branch: TransformerBranch, frames: torch.Tensor,
+    def _trans_embed(self, branch: TransformerBranch, clips: torch.Tensor,
                      order: torch.Tensor) -> torch.Tensor:
-        # The twin's tokens are the original's frame features, permuted.
+        """(N, C, T, H, W) clips -> (N, D) projected Transformer embeddings.
+
+        The frozen 2D CNN runs once on the clip; the shuffled twin's tokens
+        are the same frame features, permuted (no second 2D pass), and no
+        autograd graph is built for the frozen part.
+        """
+        frames = self.transformer.extract_frame_features(clips)
         both = torch.cat([frames, shuffle_time(frames, order, 1)])
         return self.contrast_head.embed(
             branch.projection, concat_twins(branch.clip_transformer(both)))

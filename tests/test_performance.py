@@ -1,0 +1,177 @@
+"""Performance features: shared frame features are exact, AMP keeps fp32 where
+it must, channels-last changes layout only, and the benchmark runs.
+
+No timing is asserted here: figures live in tools/benchmark.py's JSON.
+"""
+import json
+import os.path as osp
+import subprocess
+import sys
+from unittest import mock
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from conftest import CONFIG_TINY, REPO
+
+sys.path.insert(0, osp.join(REPO, 'tools'))
+import benchmark  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def tiny_cfg():
+    init_default_scope('mmaction')
+    cfg = Config.fromfile(CONFIG_TINY)
+    cfg.model.contrast_head.queue_len = 16
+    return cfg
+
+
+def build(cfg, variant='cacl', channels_last=False, seed=0):
+    torch.manual_seed(seed)
+    return benchmark.build_model(cfg.model, variant, torch.device('cpu'),
+                                 channels_last)
+
+
+def loss_of(model, data):
+    torch.manual_seed(1)  # the same shuffle-BN permutation for both models
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    model.pop_pending_keys()
+    return losses
+
+
+def test_naive_and_shared_frame_features_give_the_same_losses(tiny_cfg):
+    """The twin's tokens are the original's frame features, permuted: running
+    the frozen 2D CNN on the shuffled clip (the released code) changes
+    nothing but the cost."""
+    data = benchmark.make_batch(4, 8, 32, 2, torch.device('cpu'))
+    shared, naive = build(tiny_cfg), build(tiny_cfg, 'naive')
+    naive.load_state_dict(shared.state_dict())
+    ours, theirs = loss_of(shared, data), loss_of(naive, data)
+    for key in ('loss_contrast', 'loss_sdp', 'nce_cnn_q-trans_q',
+                'nce_trans_q-trans_k'):
+        torch.testing.assert_close(ours[key], theirs[key], rtol=1e-5,
+                                   atol=1e-6, msg=key)
+
+
+def test_frozen_and_momentum_parts_keep_no_autograd_graph(tiny_cfg):
+    model = build(tiny_cfg)
+    data = benchmark.make_batch(2, 8, 32, 2, torch.device('cpu'))
+    processed = model.data_preprocessor(data, True)
+    clips = processed['inputs'][:, 0]
+    feats = model.transformer.extract_frame_features(clips)
+    assert not feats.requires_grad and feats.grad_fn is None
+    loss_of(model, data)
+    # Keys of the momentum encoders are plain tensors (no graph to free).
+    model(**processed, mode='loss')
+    for keys in model.pop_pending_keys().values():
+        assert keys.grad_fn is None and not keys.requires_grad
+
+
+def test_channels_last_changes_layout_not_results(tiny_cfg):
+    data = benchmark.make_batch(4, 8, 32, 2, torch.device('cpu'))
+    default, last = build(tiny_cfg), build(tiny_cfg, channels_last=True)
+    last.load_state_dict(default.state_dict())
+    weight = last.backbone.conv1.conv.weight
+    assert weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert last.momentum_cnn.module.backbone.conv1.conv.weight.is_contiguous(
+        memory_format=torch.channels_last_3d)
+    ours, theirs = loss_of(default, data), loss_of(last, data)
+    torch.testing.assert_close(ours['loss_contrast'], theirs['loss_contrast'],
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('dtype', ['bfloat16', pytest.param(
+    'float16', marks=pytest.mark.skipif(
+        not torch.cuda.is_available(),
+        reason="mmengine's CPU autocast is bf16 only; fp16 needs a GPU"))])
+def test_amp_optim_wrapper_trains_with_fp32_queues_and_logits(tiny_cfg, dtype):
+    """mmengine's AmpOptimWrapper (CPU autocast here; it asserts a GPU, which
+    the test lifts) runs CACL steps; the InfoNCE logits and the queues stay
+    float32 while the encoders compute in low precision."""
+    from mmengine.optim import build_optim_wrapper
+
+    from cacl_mm.models.heads import cross_arch_contrastive_head as heads
+    model = build(tiny_cfg)
+    data = benchmark.make_batch(4, 8, 32, 2, torch.device('cpu'))
+    path = 'mmengine.optim.optimizer.amp_optimizer_wrapper.is_cuda_available'
+    with mock.patch(path, return_value=True):
+        wrapper = build_optim_wrapper(model, dict(
+            type='AmpOptimWrapper', dtype=dtype,
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+    logits_dtypes, key_dtypes = [], []
+    original = heads.info_nce
+
+    def spy(anchor, positive, negatives, temperature):
+        loss = original(anchor, positive, negatives, temperature)
+        logits_dtypes.append(loss.dtype)
+        key_dtypes.append(positive.dtype)
+        return loss
+
+    with mock.patch.object(heads, 'info_nce', spy):
+        for _ in range(2):
+            log_vars = model.train_step(data, wrapper)
+            model.momentum_update()
+            for arch, keys in model.pop_pending_keys().items():
+                assert keys.dtype == getattr(torch, dtype)  # low precision
+                model.contrast_head.enqueue(arch, keys)
+    assert np.isfinite(float(log_vars['loss']))
+    assert set(logits_dtypes) == {torch.float32}
+    assert getattr(torch, dtype) in key_dtypes  # the inputs were not fp32
+    for name in ('queue_cnn', 'queue_trans'):
+        queue = getattr(model.contrast_head, name)
+        assert queue.dtype == torch.float32
+        assert float(queue[:8].abs().sum()) > 0  # 2 steps x 4 keys written
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_info_nce_and_queues_stay_fp32_under_autocast(tiny_cfg, dtype):
+    head = build(tiny_cfg).contrast_head
+    keys = torch.randn(4, head.out_channels)
+    with torch.autocast('cpu', dtype=dtype):
+        low = torch.nn.functional.linear(keys, torch.eye(head.out_channels))
+        assert low.dtype == dtype
+        losses = head.loss(dict(cnn_q=low, cnn_k=low, trans_q=low,
+                                trans_k=low))
+        head.enqueue('cnn', low)
+    assert losses['loss_contrast'].dtype == torch.float32
+    assert head.queue_cnn.dtype == torch.float32
+    torch.testing.assert_close(head.queue_cnn[:4], low.float())
+
+
+def test_benchmark_writes_every_figure(tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'),
+         '--setting', 'tiny', '--batch', '2', '--repeats', '1', '--calls',
+         '300', '--videos', '2', '--rounds', '1', '--retrieval-scale', '0.02',
+         '--out', str(out)], cwd=REPO, capture_output=True, text=True,
+        timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.load(open(out))
+    for key in ('shuffle_us_t16', 'shuffle_us_t32', 'pipeline_ratio',
+                'ratio_vs_floor', 'ratio_vs_no_transformer',
+                'ratio_naive_over_cacl', 'ratio_vs_supervised'):
+        assert isinstance(report[key], float) and report[key] > 0, key
+    assert set(report['step_s']) == {'cacl', 'no_transformer', 'naive',
+                                     'supervised', 'floor'}
+    assert all(v > 0 for v in report['step_s'].values())
+    assert report['step_s']['floor'] == pytest.approx(
+        sum(report['floor_parts_s'].values()))
+    assert set(report['peak_mem_mb']) == {'cacl', 'no_transformer', 'naive',
+                                          'supervised'}
+    assert report['flops_per_step']['cacl'] > report['flops_per_step'][
+        'supervised'] > 0
+    assert set(report['retrieval_search_s']) == {'d512', 'd9216'}
+    assert report['device'].startswith('cpu')
+    assert 'ratio_vs_floor' in proc.stdout  # the printed table
+
+
+def test_benchmark_refuses_amp_without_gpu(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), '--amp',
+         'bf16', '--device', 'cpu', '--out', str(tmp_path / 'x.json')],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and 'needs a GPU' in proc.stderr

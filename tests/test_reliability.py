@@ -297,20 +297,27 @@ def test_two_process_resume_matches_straight_run(tiny_dataset, tmp_path):
 
 # ---------------------------------------------------------- numerical faults
 def test_non_finite_gradient_stops_before_the_step_and_names_everything():
-    from mmengine.logging import MessageHub
+    from types import SimpleNamespace
 
-    from cacl_mm.engine import FiniteCheckOptimWrapper
+    from mmengine.logging import MessageHub
+    from mmengine.optim import OptimWrapper
+
+    from cacl_mm.engine import FiniteGradientHook
     from cacl_mm.utils.run_state import record_losses
 
     model = nn.Sequential(nn.Linear(2, 2))
     model.register_parameter('scale', nn.Parameter(torch.zeros(1)))
-    wrapper = FiniteCheckOptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.1))
-    wrapper.initialize_count_status(model, 0, 10)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    FiniteGradientHook().before_train(
+        SimpleNamespace(model=model, optim_wrapper=wrapper))
     hub = MessageHub.get_current_instance()
     hub.update_info('iter', 41)
     hub.update_info('last_ckpt', '/work/epoch_3.pth')
-    record_losses({'loss_contrast': 0.0, 'loss': 0.0})
+    record_losses({'loss_contrast': torch.tensor(0.0), 'loss': 0.0})
+    before = [p.detach().clone() for p in model.parameters()]
+    # A finite step first: the check lets it through.
+    wrapper.update_params(model(torch.ones(1, 2)).sum())
+    assert not torch.equal(before[0], model[0].weight)
     before = [p.detach().clone() for p in model.parameters()]
     # sqrt at 0: a finite loss (0) whose gradient is infinite.
     loss = torch.sqrt(model.scale).sum() + model(torch.ones(1, 2)).sum() * 0
@@ -325,14 +332,15 @@ def test_non_finite_gradient_stops_before_the_step_and_names_everything():
 
 
 def test_clip_grad_from_the_config_clips():
-    from cacl_mm.engine import FiniteCheckOptimWrapper
-    param = nn.Parameter(torch.zeros(4))
-    wrapper = FiniteCheckOptimWrapper(torch.optim.SGD([param], lr=1.0),
-                                      clip_grad=dict(max_norm=1.0))
-    wrapper.update_params((param * torch.tensor([30., 40., 0., 0.])).sum())
+    from mmengine.optim import build_optim_wrapper
+    model = nn.Linear(4, 1, bias=False)
+    nn.init.zeros_(model.weight)
+    wrapper = build_optim_wrapper(model, dict(
+        optimizer=dict(type='SGD', lr=1.0), clip_grad=dict(max_norm=1.0)))
+    wrapper.update_params(model(torch.tensor([[30., 40., 0., 0.]])).sum())
     # gradient (30, 40, 0, 0) has norm 50, clipped to norm 1: step -(0.6, 0.8)
-    torch.testing.assert_close(param.detach(),
-                               torch.tensor([-0.6, -0.8, 0., 0.]))
+    torch.testing.assert_close(model.weight.detach(),
+                               torch.tensor([[-0.6, -0.8, 0., 0.]]))
 
 
 # --------------------------------------------------------- safe loading

@@ -74,7 +74,11 @@ def time_per_call_us(fn: Callable[[], object], calls: int,
 
 
 class PeakMemory:
-    """Peak memory growth over a block: GPU max allocated, else RSS (sampled)."""
+    """Peak memory growth over a block: GPU max allocated, else RSS (sampled).
+
+    Around training steps of a built model this is what the steps add on
+    top of the weights: activations, gradients and optimizer state.
+    """
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -111,6 +115,24 @@ class PeakMemory:
         self._thread.join()
         self.max_rss = max(self.max_rss, self.rss_mb())
         self.peak_mb = self.max_rss - self.base
+
+
+def release_free_memory(device: torch.device) -> None:
+    """Return freed memory to the OS / driver, so the next peak starts clean.
+
+    glibc keeps freed heap memory in the process (RSS) after large frees
+    raise its mmap threshold; ``malloc_trim`` hands it back.
+    """
+    import ctypes
+    import gc
+    gc.collect()
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+        return
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def median_seconds(fn: Callable[[], object], device: torch.device,
@@ -283,13 +305,16 @@ def make_batch(batch: int, clip_len: int, crop: int, views: int,
 
 def build_optim_wrapper(model, amp: str):
     from mmengine.optim import build_optim_wrapper as build
-    cfg = dict(type='FiniteCheckOptimWrapper',
+    from cacl_mm.engine.hooks.finite_gradient_hook import attach_finite_check
+    cfg = dict(type='OptimWrapper',
                optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
                               weight_decay=1e-4))
     if amp != 'none':
         cfg = dict(type='AmpOptimWrapper', dtype='bfloat16' if amp == 'bf16'
                    else 'float16', optimizer=cfg['optimizer'])
-    return build(model, cfg)
+    wrapper = build(model, cfg)
+    attach_finite_check(wrapper.optimizer, model)  # as FiniteGradientHook
+    return wrapper
 
 
 def train_step_fn(model, optim_wrapper, data) -> Callable[[], None]:
@@ -422,18 +447,18 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
         optim_wrapper = build_optim_wrapper(model, args.amp)
         data = one_view if variant == 'supervised' else two_view
         step = train_step_fn(model, optim_wrapper, data)
+        release_free_memory(device)
         with PeakMemory(device) as memory:
             step_s[variant] = median_seconds(step, device, args.repeats)
         peak_mb[variant] = memory.peak_mb
-        if variant in ('cacl', 'supervised'):
-            flops[variant] = count_flops(step)
         if variant == 'cacl':
             print('  timing the floor parts ...', flush=True)
             floor = floor_parts(model, data, optim_wrapper, device,
                                 args.repeats, args.amp)
-        del model, optim_wrapper
-        if device.type == 'cuda':
-            torch.cuda.empty_cache()
+        # Last: FlopCounterMode slows the calls that follow it.
+        if variant in ('cacl', 'supervised'):
+            flops[variant] = count_flops(step)
+        del model, optim_wrapper, step
     step_s['floor'] = sum(floor.values())
     return dict(step_s=step_s, floor_parts_s=floor, peak_mem_mb=peak_mb,
                 flops_per_step=flops, clip_len=clip_len, crop=crop)

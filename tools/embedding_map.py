@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from cacl_mm.utils.cli import read_class_names, run_tool
 from cacl_mm.visualization.embedding_map import plot_embedding_maps
 
 
@@ -41,19 +42,9 @@ def main(argv=None) -> int:
     parser.add_argument('--size', type=int, nargs=2, default=(1400, 650),
                         metavar=('WIDTH', 'HEIGHT'))
     args = parser.parse_args(argv)
-    try:
-        panels = [load_panel(p) for p in args.panels]
-        names = None
-        if args.classes:
-            with open(args.classes) as f:
-                names = [line.strip() for line in f if line.strip()]
-        path = plot_embedding_maps(panels, args.out, names, args.seed,
-                                   tuple(args.size))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        print(f'embedding_map: error: {error}', file=sys.stderr)
-        return 2
-    print(f'written {path}')
-    return 0
+    return run_tool('embedding_map', lambda: plot_embedding_maps(
+        [load_panel(p) for p in args.panels], args.out,
+        read_class_names(args.classes), args.seed, tuple(args.size)))
 
 
 if __name__ == '__main__':

@@ -76,6 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
 
+    from cacl_mm.utils.cli import USER_ERRORS
     from cacl_mm.visualization.med_confusion import (med_confusion_matrix,
                                                      plot_med_confusion)
     np.random.seed(args.seed)
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
         model, loader, ann_file = build(
             args.config, args.checkpoint, args.ann_file, args.repeats,
             args.batch_size, args.num_workers, args.cfg_options)
-    except (FileNotFoundError, KeyError, ValueError) as error:
+    except USER_ERRORS as error:
         print(f'med_confusion: error: {error}', file=sys.stderr)
         return 2
     matrix = med_confusion_matrix(model, loader, total=len(loader))

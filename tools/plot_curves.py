@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cacl_mm.utils.cli import run_tool
 from cacl_mm.visualization.curves import CURVE_KEYS, plot_curves
 
 
@@ -25,14 +26,9 @@ def main(argv=None) -> int:
     parser.add_argument('--size', type=int, nargs=2, default=(1500, 450),
                         metavar=('WIDTH', 'HEIGHT'))
     args = parser.parse_args(argv)
-    try:
-        path = plot_curves(args.work_dirs, args.out, args.keys, args.labels,
-                           args.smooth, tuple(args.size))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        print(f'plot_curves: error: {error}', file=sys.stderr)
-        return 2
-    print(f'written {path}')
-    return 0
+    return run_tool('plot_curves', lambda: plot_curves(
+        args.work_dirs, args.out, args.keys, args.labels, args.smooth,
+        tuple(args.size)))
 
 
 if __name__ == '__main__':

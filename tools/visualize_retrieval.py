@@ -13,7 +13,7 @@ import json
 import os.path as osp
 import sys
 
-import cacl_mm  # noqa: F401
+from cacl_mm.utils.cli import read_class_names, run_tool
 from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
                                                   read_list)
 
@@ -47,22 +47,16 @@ def main(argv=None) -> int:
     parser.add_argument('--tile', type=int, default=64, help='frame size (px)')
     parser.add_argument('--classes', help='class names, one per line, by label')
     args = parser.parse_args(argv)
-    try:
+    def draw() -> str:
         summary, rows = load_run(args.work_dir)
-        names = None
-        if args.classes:
-            with open(args.classes) as f:
-                names = [line.strip() for line in f if line.strip()]
-        path = draw_retrieval_grid(
+        return draw_retrieval_grid(
             rows, read_list(summary['gallery_list']),
             read_list(summary['query_list']), summary['video_root'],
-            args.out or osp.join(args.work_dir, 'retrieval_grid.png'), names,
-            args.num_queries, args.topk, args.frames, args.tile)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        print(f'visualize_retrieval: error: {error}', file=sys.stderr)
-        return 2
-    print(f'written {path}')
-    return 0
+            args.out or osp.join(args.work_dir, 'retrieval_grid.png'),
+            read_class_names(args.classes), args.num_queries, args.topk,
+            args.frames, args.tile)
+
+    return run_tool('visualize_retrieval', draw)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,5 @@
-from .hooks import (AtomicCheckpointHook, EpochSeedHook, MoCoQueueHook,
-                    SkippedVideosHook)
-from .optim_wrappers import FiniteCheckOptimWrapper
+from .hooks import (AtomicCheckpointHook, EpochSeedHook, FiniteGradientHook,
+                    MoCoQueueHook, SkippedVideosHook)
 
-__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'FiniteCheckOptimWrapper',
+__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'FiniteGradientHook',
            'MoCoQueueHook', 'SkippedVideosHook']

@@ -7,11 +7,13 @@ custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
 default_scope = 'mmaction'
 
 # EMA update of the momentum encoders and queue writes after every step;
-# per-epoch reseeding (exact --resume); the list of skipped bad videos.
+# per-epoch reseeding (exact --resume); the list of skipped bad videos; no
+# optimizer step on a non-finite gradient.
 custom_hooks = [
     dict(type='MoCoQueueHook', momentum_schedule='constant'),
     dict(type='EpochSeedHook'),
     dict(type='SkippedVideosHook'),
+    dict(type='FiniteGradientHook'),
 ]
 
 default_hooks = dict(

@@ -1,10 +1,9 @@
 # Paper's optimisation: SGD lr 0.01, momentum 0.9, weight decay 1e-4,
 # cosine schedule, 300 epochs, batch 64.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)
-# FiniteCheckOptimWrapper: mmengine's OptimWrapper that stops on a non-finite
-# gradient; clip_grad=dict(max_norm=...) clips as usual.
+# clip_grad=dict(max_norm=...) clips gradients (FiniteGradientHook stops the
+# run on a non-finite one); `mim train ... --amp` switches to AmpOptimWrapper.
 optim_wrapper = dict(
-    type='FiniteCheckOptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     clip_grad=None)
 param_scheduler = [

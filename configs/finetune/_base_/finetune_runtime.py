@@ -9,9 +9,12 @@ train_cfg = dict(
     val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-custom_hooks = [dict(type='EpochSeedHook'), dict(type='SkippedVideosHook')]
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='SkippedVideosHook'),
+    dict(type='FiniteGradientHook'),
+]
 optim_wrapper = dict(
-    type='FiniteCheckOptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [

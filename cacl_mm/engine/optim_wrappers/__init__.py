@@ -1,3 +1,0 @@
-from .finite_check_optim_wrapper import FiniteCheckOptimWrapper
-
-__all__ = ['FiniteCheckOptimWrapper']

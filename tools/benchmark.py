@@ -245,6 +245,9 @@ def naive_cacl_class():
 
     class NaiveCACL(CACL):
 
+        def _frame_features(self, view_q, view_k):
+            return dict(q=view_q, k=view_k)  # clips: no shared 2D pass
+
         def _trans_embed(self, branch, clips, order):
             both = torch.cat([clips, shuffle_time(clips, order, 2)])
             frames = self.transformer.extract_frame_features(both)
@@ -339,9 +342,13 @@ def count_flops(fn: Callable[[], None]) -> float:
 
 
 def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
-                repeats: int, amp: str) -> Dict[str, float]:
-    """The unavoidable parts of a CACL step, each timed alone."""
-    from cacl_mm.models.recognizers.cacl import concat_twins, shuffle_time
+                amp: str) -> Dict[str, tuple]:
+    """The unavoidable parts of a CACL step, each to be timed alone.
+
+    Returns:
+        dict: name -> (untimed set-up or None, timed call).
+    """
+    from cacl_mm.models.recognizers.cacl import shuffle_time
     processed = model.data_preprocessor(data, True)
     inputs, samples = processed['inputs'], processed['data_samples']
     order = model._stack_field(samples, 'shuffle_order', device)
@@ -374,8 +381,7 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
 
     def frozen_2d():
         with torch.no_grad(), autocast():
-            encoder.extract_frame_features(view_q)
-            encoder.extract_frame_features(view_k)
+            encoder.extract_frame_features(torch.cat([view_q, view_k]))
 
     def transformer():
         with autocast():
@@ -414,54 +420,76 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
         head.enqueue('trans', torch.randn(batch, head.out_channels,
                                           device=device))
 
-    parts = dict(cnn_online_fwd_bwd=cnn_online, cnn_momentum_fwd=cnn_momentum,
-                 frozen_2d_once_per_view=frozen_2d,
-                 transformer_fwd_bwd_and_momentum_fwd=transformer,
-                 heads=heads)
-    out = {}
-    for name, fn in parts.items():
-        out[name] = median_seconds(fn, device, repeats)
+    def with_gradients():
+        # The update needs gradients in place, as after a backward pass.
+        cnn_online()
+        transformer()
+        heads()
+
+    def clear():
         optim_wrapper.zero_grad()
-    # The update needs gradients in place, as after a backward pass.
-    cnn_online()
-    transformer()
-    heads()
-    out['optimizer_step_and_momentum_update'] = median_seconds(
-        update, device, 1, warmup=0)
-    optim_wrapper.zero_grad()
-    return out
+
+    return dict(cnn_online_fwd_bwd=(clear, cnn_online),
+                cnn_momentum_fwd=(None, cnn_momentum),
+                frozen_2d_once_per_view=(None, frozen_2d),
+                transformer_fwd_bwd_and_momentum_fwd=(clear, transformer),
+                heads=(clear, heads),
+                optimizer_step_and_momentum_update=(with_gradients, update))
+
+
+VARIANTS = ('cacl', 'no_transformer', 'naive', 'supervised')
 
 
 def bench_steps(cfg, args, device: torch.device) -> dict:
+    """Step times in interleaved rounds: every variant and floor part once
+    per round, medians over rounds, so that drift of a shared machine hits
+    all of them alike."""
     from cacl_mm.apis.config_utils import crop_size_of
     clip_len = cfg.model.clip_len
     crop = crop_size_of(cfg.train_dataloader.dataset)
     two_view = make_batch(args.batch, clip_len, crop, 2, device)
     one_view = make_batch(args.batch, clip_len, crop, 1, device)
-    step_s, peak_mb, flops = {}, {}, {}
-    floor = None
-    for variant in ('cacl', 'no_transformer', 'naive', 'supervised'):
-        print(f'  timing step: {variant} ...', flush=True)
+    steps, peak_mb = {}, {}
+    for variant in VARIANTS:
+        print(f'  building {variant}, first step (memory) ...', flush=True)
         torch.manual_seed(0)
         model = build_model(cfg.model, variant, device, args.channels_last)
         optim_wrapper = build_optim_wrapper(model, args.amp)
         data = one_view if variant == 'supervised' else two_view
-        step = train_step_fn(model, optim_wrapper, data)
+        steps[variant] = (model, optim_wrapper, data,
+                          train_step_fn(model, optim_wrapper, data))
         release_free_memory(device)
         with PeakMemory(device) as memory:
-            step_s[variant] = median_seconds(step, device, args.repeats)
+            steps[variant][3]()  # also the warm-up
         peak_mb[variant] = memory.peak_mb
-        if variant == 'cacl':
-            print('  timing the floor parts ...', flush=True)
-            floor = floor_parts(model, data, optim_wrapper, device,
-                                args.repeats, args.amp)
-        # Last: FlopCounterMode slows the calls that follow it.
-        if variant in ('cacl', 'supervised'):
-            flops[variant] = count_flops(step)
-        del model, optim_wrapper, step
+    model, optim_wrapper, data, _ = steps['cacl']
+    parts = floor_parts(model, data, optim_wrapper, device, args.amp)
+    for setup, fn in parts.values():  # warm-up
+        if setup:
+            setup()
+        fn()
+    times = {name: [] for name in [*VARIANTS, *parts]}
+    for round_index in range(args.repeats):
+        print(f'  round {round_index + 1}/{args.repeats}: steps and floor '
+              'parts ...', flush=True)
+        for variant in VARIANTS:
+            times[variant].append(median_seconds(steps[variant][3], device, 1,
+                                                 warmup=0))
+        for name, (setup, fn) in parts.items():
+            if setup:
+                setup()
+            times[name].append(median_seconds(fn, device, 1, warmup=0))
+    optim_wrapper.zero_grad()
+    step_s = {v: statistics.median(times[v]) for v in VARIANTS}
+    floor = {name: statistics.median(times[name]) for name in parts}
     step_s['floor'] = sum(floor.values())
+    # Last: FlopCounterMode slows the calls that follow it.
+    flops = {v: count_flops(steps[v][3]) for v in VARIANTS}
     return dict(step_s=step_s, floor_parts_s=floor, peak_mem_mb=peak_mb,
-                flops_per_step=flops, clip_len=clip_len, crop=crop)
+                flops_per_step=flops, clip_len=clip_len, crop=crop,
+                rounds=args.repeats,
+                round_times_s={k: [round(t, 4) for t in v]
+                               for k, v in times.items()})
 
 
 # --------------------------------------------------------------- retrieval
@@ -498,7 +526,7 @@ def main(argv=None) -> int:
                         default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch', type=int, help='clips per step')
     parser.add_argument('--repeats', type=int, default=3,
-                        help='timed steps per variant (median)')
+                        help='interleaved timing rounds (medians)')
     parser.add_argument('--amp', choices=['none', 'bf16', 'fp16'],
                         default='none')
     parser.add_argument('--channels-last', action='store_true')
@@ -560,6 +588,12 @@ def main(argv=None) -> int:
     report['ratio_vs_supervised'] = s['cacl'] / s['supervised']
     report['clips_per_s'] = {k: args.batch / v for k, v in s.items()
                              if k != 'floor'}
+    # The same ratios in model FLOPs: machine-independent, noise-free.
+    f = steps['flops_per_step']
+    report['flops_ratio'] = dict(
+        cacl_over_no_transformer=f['cacl'] / f['no_transformer'],
+        naive_over_cacl=f['naive'] / f['cacl'],
+        cacl_over_supervised=f['cacl'] / f['supervised'])
     achieved = {k: f / s[k] for k, f in steps['flops_per_step'].items()}
     report['achieved_flops_per_s'] = achieved
     peak = gpu_peak(device, args.amp)

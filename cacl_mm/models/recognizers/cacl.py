@@ -224,6 +224,11 @@ class CACL(BaseMoCo):
         losses: Dict[str, torch.Tensor] = {}
         needed = self.contrast_head.needed if self.contrast_head else ()
         embeddings: Dict[str, torch.Tensor] = {}
+        # The frozen 2D pass first, for both views in one batch, while the
+        # 3D activations kept for backward do not yet fill memory.
+        frames = self._frame_features(
+            view_q if 'trans_q' in needed else None,
+            view_k if 'trans_k' in needed else None)
 
         online_cnn = self._online_cnn()
         cnn_pairs = concat_twins(
@@ -240,7 +245,7 @@ class CACL(BaseMoCo):
             embeddings['cnn_q'] = head.embed(online_cnn.projection, cnn_pairs)
         if 'trans_q' in needed:
             embeddings['trans_q'] = self._trans_embed(self._online_trans(),
-                                                      view_q, order)
+                                                      frames['q'], order)
         with torch.no_grad():
             if 'cnn_k' in needed:
                 key_cnn = self.momentum_cnn.module
@@ -252,7 +257,7 @@ class CACL(BaseMoCo):
                                                  concat_twins(feats))
             if 'trans_k' in needed:
                 embeddings['trans_k'] = self._trans_embed(
-                    self.momentum_trans.module, view_k, order)
+                    self.momentum_trans.module, frames['k'], order)
         losses.update(head.loss(embeddings))
         self._pending_keys = {
             name[:-2]: embeddings[name].detach()
@@ -278,15 +283,32 @@ class CACL(BaseMoCo):
             torch.cat([clips, shuffle_time(clips, order, 2)]))
         return self.sdp_head(concat_twins(feats))
 
-    def _trans_embed(self, branch: TransformerBranch, clips: torch.Tensor,
-                     order: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, H, W) clips -> (N, D) projected Transformer embeddings.
+    def _frame_features(self, view_q: Optional[torch.Tensor],
+                        view_k: Optional[torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+        """Frozen 2D features of the views the Transformers read.
 
-        The frozen 2D CNN runs once on the clip; the shuffled twin's tokens
-        are the same frame features, permuted (no second 2D pass), and no
-        autograd graph is built for the frozen part.
+        One 2D pass per view (both views in one batch); the shuffled twins
+        reuse these features permuted, and the momentum Transformer reads
+        the same frozen features. No autograd graph is built.
+
+        Returns:
+            dict: ``'q'`` / ``'k'`` -> (N, T, D_f) frame features.
         """
-        frames = self.transformer.extract_frame_features(clips)
+        views = {name: view for name, view in (('q', view_q), ('k', view_k))
+                 if view is not None}
+        if not views:
+            return {}
+        feats = self.transformer.extract_frame_features(
+            torch.cat(list(views.values())))
+        return dict(zip(views, feats.chunk(len(views))))
+
+    def _trans_embed(self, branch: TransformerBranch, frames: torch.Tensor,
+                     order: torch.Tensor) -> torch.Tensor:
+        """(N, T, D_f) frame features -> (N, D) projected embeddings.
+
+        The shuffled twin's tokens are the original's features, permuted.
+        """
         both = torch.cat([frames, shuffle_time(frames, order, 1)])
         return self.contrast_head.embed(
             branch.projection, concat_twins(branch.clip_transformer(both)))

@@ -407,14 +407,16 @@ def test_pretrained_and_init_cfg_refuse_code(evil_checkpoint):
     assert_refused(str(error.value), marker)
 
 
-def test_export_and_retrieval_tools_refuse_code(evil_checkpoint, tmp_path):
+def test_export_and_retrieval_tools_refuse_code(evil_checkpoint, tmp_path,
+                                                tiny_dataset):
     path, marker = evil_checkpoint
     export = run([sys.executable, osp.join(REPO, 'tools', 'export_backbone.py'),
                   path, str(tmp_path / 'out.pth')], check=False)
     assert export.returncode != 0
     assert_refused(export.stdout + export.stderr, marker)
     retrieval = run([sys.executable, osp.join(REPO, 'tools', 'retrieval.py'),
-                     CONFIG_TINY, path, '--work-dir', str(tmp_path / 'r')],
-                    check=False)
+                     CONFIG_TINY, path, '--work-dir', str(tmp_path / 'r'),
+                     '--gallery-list', tiny_dataset['ann_file'],
+                     '--video-root', tiny_dataset['video_root']], check=False)
     assert retrieval.returncode != 0
     assert_refused(retrieval.stdout + retrieval.stderr, marker)

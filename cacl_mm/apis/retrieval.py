@@ -13,6 +13,10 @@ from .config_utils import crop_size_of, find_transform, train_dataset_cfg
 
 def count_videos(list_file: str) -> int:
     """Non-blank lines of an MMAction2 list file."""
+    if not osp.isfile(list_file):
+        raise FileNotFoundError(
+            f'list file not found: {list_file} (pass --gallery-list / '
+            '--query-list, or fix the config\'s train ann_file)')
     with open(list_file) as f:
         return sum(1 for line in f if line.strip())
 

@@ -24,6 +24,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.atomic import atomic_write_path
+
 CLASSES: Tuple[str, ...] = (
     'MoveLeft', 'MoveRight', 'Approach', 'Recede', 'Accelerate',
     'Decelerate', 'RotateClockwise', 'RotateCounterClockwise', 'Appear',
@@ -181,16 +183,14 @@ def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
 def write_video(path: str, frames: np.ndarray, fps: int = 25) -> None:
     """Write BGR frames as an XVID ``.avi`` (UCF101's container), atomically."""
     import cv2
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = path + '.tmp.avi'
-    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'XVID'), fps,
-                             (frames.shape[2], frames.shape[1]))
-    if not writer.isOpened():
-        raise RuntimeError(f'OpenCV cannot write {tmp} (XVID)')
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    os.replace(tmp, path)
+    with atomic_write_path(path, suffix='.avi') as tmp:
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'XVID'), fps,
+                                 (frames.shape[2], frames.shape[1]))
+        if not writer.isOpened():
+            raise RuntimeError(f'OpenCV cannot write {tmp} (XVID)')
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
 
 
 def video_name(label: str, group: int, clip: int) -> str:

@@ -6,7 +6,6 @@ with its default ``weights_only=True`` (plus the allow-list of
 """
 from __future__ import annotations
 
-import os
 import pickle
 import os.path as osp
 from typing import Dict, Optional
@@ -14,6 +13,8 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from .atomic import atomic_write_path
 
 
 def load_checkpoint_dict(path: str) -> dict:
@@ -78,10 +79,8 @@ def backbone_state_dict(path: str, backbone: nn.Module,
 
 def save_atomic(obj: object, path: str) -> str:
     """``torch.save`` to a temporary file, then rename: never a torn file."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_write_path(path) as tmp:
+        torch.save(obj, tmp)
     return path
 
 

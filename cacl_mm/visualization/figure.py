@@ -1,9 +1,9 @@
 """A matplotlib figure of an exact pixel size, written atomically."""
 from __future__ import annotations
 
-import os
-import os.path as osp
 from typing import Tuple
+
+from ..utils.atomic import atomic_write_path
 
 DPI = 100
 
@@ -21,9 +21,10 @@ def new_figure(size: Tuple[int, int], ncols: int = 1, nrows: int = 1):
 def save_figure(fig, path: str) -> str:
     """Write ``fig`` as a PNG of exactly its pixel size; close it."""
     import matplotlib.pyplot as plt
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}.png'
-    fig.savefig(tmp, dpi=DPI, format='png')  # no bbox_inches: keep the size
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_write_path(path) as tmp:
+            # no bbox_inches: keep the size
+            fig.savefig(tmp, dpi=DPI, format='png')
+    finally:
+        plt.close(fig)
     return path

@@ -11,6 +11,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.atomic import atomic_write_path
+
 Video = Tuple[str, int]  # relative path, label
 
 COLOURS = dict(query=(40, 90, 220), hit=(30, 170, 60), miss=(220, 40, 40))
@@ -115,9 +117,7 @@ def draw_retrieval_grid(topk_rows: Sequence[dict],
     visualizer.draw_texts(texts, np.array(positions), colors='black',
                           font_sizes=8)
     image = visualizer.get_image()
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = f'{out_file}.tmp-{os.getpid()}.png'
-    if not cv2.imwrite(tmp, image[..., ::-1]):
-        raise OSError(f'cannot write {out_file}')
-    os.replace(tmp, out_file)
+    with atomic_write_path(out_file, suffix='.png') as tmp:
+        if not cv2.imwrite(tmp, image[..., ::-1]):
+            raise OSError(f'cannot write {out_file}')
     return out_file

@@ -9,29 +9,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmaction.registry import HOOKS
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file, flush it to disk, then rename."""
-    tmp = f'{path}.tmp-{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def publish_atomic(tmp: str, path: str) -> None:
-    """Make a fully written ``tmp`` file durable and rename it to ``path``."""
-    with open(tmp, 'rb') as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    if hasattr(os, 'O_DIRECTORY'):  # persist the rename itself (POSIX)
-        fd = os.open(osp.dirname(osp.abspath(path)), os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+from ...utils.atomic import publish, write_text_atomic
 
 
 @HOOKS.register_module()
@@ -81,8 +59,9 @@ class AtomicCheckpointHook(CheckpointHook):
         self.last_ckpt = path
         if not is_main_process():
             return
-        publish_atomic(path + '.tmp', path)
-        write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), path)
+        publish(path + '.tmp', path, durable=True)
+        write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), path,
+                          durable=True)
         for old_step in outdated:
             old = self.file_backend.join_path(self.out_dir,
                                               self.filename_tmpl.format(old_step))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import os.path as osp
 from collections import Counter
 from typing import Any, Dict, List, Optional
@@ -12,6 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmaction.registry import HOOKS
+from ...utils.atomic import write_text_atomic
 
 
 @HOOKS.register_module()
@@ -84,10 +84,7 @@ class SkippedVideosHook(Hook):
 
     @staticmethod
     def _write(path: str, summary: Dict[str, Any]) -> None:
-        tmp = f'{path}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            json.dump(dict(num_videos=len(summary),
-                           videos=sorted(summary.values(),
-                                         key=lambda e: e['path'])),
-                      f, indent=2)
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(dict(
+            num_videos=len(summary),
+            videos=sorted(summary.values(), key=lambda e: e['path'])),
+            indent=2))

@@ -367,7 +367,6 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     with torch.no_grad():
         frames = encoder.extract_frame_features(view_q)
         tokens = torch.cat([frames, shuffle_time(frames, order, 1)])
-        cnn_feats = online.features(clips_q[:2])
     head = model.contrast_head
 
     def cnn_online():
@@ -391,7 +390,8 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
             momentum_trans.clip_transformer(tokens)
 
     batch = view_q.shape[0]
-    cnn_pairs = torch.randn(batch, 2 * cnn_feats.shape[1], device=device)
+    cnn_pairs = torch.randn(batch, head.projections['cnn'].in_channels,
+                            device=device)
     trans_pairs = torch.randn(batch, head.projections['trans'].in_channels,
                               device=device)
 

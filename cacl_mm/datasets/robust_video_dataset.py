@@ -153,29 +153,34 @@ class RobustVideoDataset(VideoDataset):
         if os.stat(path).st_size == 0:
             raise BadVideoError(path, 'empty file (0 bytes)')
         results = info
+        if 'total_frames' in results:  # frame datasets list their length
+            self._check_length(results['total_frames'], path)
         for transform in self.pipeline.transforms:
+            before = set(results)
             results = transform(results)
             if results is None:
                 return None
-            self._check_results(results, path)
+            # Each check runs once, right after the transform that adds
+            # its key (a decoder init adds total_frames, a decode imgs).
+            if isinstance(results, dict):
+                if 'total_frames' in results and 'total_frames' not in before:
+                    self._check_length(results['total_frames'], path)
+                if 'imgs' in results and 'imgs' not in before:
+                    self._check_decoded(results, path)
         return results
 
-    def _check_results(self, results: dict, path: str) -> None:
-        """Checks that apply once a transform has produced their keys."""
-        if not isinstance(results, dict):
-            return
-        total = results.get('total_frames')
-        if total is not None and total < self.min_frames:
+    def _check_length(self, total: int, path: str) -> None:
+        if total < self.min_frames:
             raise BadVideoError(
                 path, f'{total} frames, fewer than min_frames='
                 f'{self.min_frames} (the clip would repeat frames)')
-        imgs = results.get('imgs')
-        if imgs is None or 'frame_inds' not in results or isinstance(
-                imgs, np.ndarray) and imgs.ndim > 4:
+
+    @staticmethod
+    def _check_decoded(results: dict, path: str) -> None:
+        """One non-empty decoded frame per sampled index."""
+        if 'frame_inds' not in results:
             return
-        if results.get('_cacl_decode_checked'):
-            return
-        results['_cacl_decode_checked'] = True
+        imgs = results['imgs']
         expected = int(np.asarray(results['frame_inds']).size)
         if len(imgs) != expected:
             raise BadVideoError(

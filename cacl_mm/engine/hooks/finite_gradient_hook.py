@@ -1,7 +1,7 @@
 """``FiniteGradientHook``: no optimizer step on a non-finite gradient."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict
 
 import torch
 import torch.nn as nn
@@ -10,14 +10,6 @@ from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 from ...utils.run_state import describe_run_state
-
-
-def total_grad_norm(grads: List[torch.Tensor]) -> torch.Tensor:
-    """The 2-norm of all gradients together (one fused reduction)."""
-    if hasattr(torch.nn.utils, 'get_total_norm'):  # torch >= 2.6
-        return torch.nn.utils.get_total_norm(grads, 2.0)
-    return torch.linalg.vector_norm(
-        torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
 def check_finite_gradients(optimizer: torch.optim.Optimizer,
@@ -32,7 +24,8 @@ def check_finite_gradients(optimizer: torch.optim.Optimizer,
               if p.grad is not None]
     if not params:
         return
-    norm = total_grad_norm([p.grad.detach() for p in params])
+    # One fused reduction (torch >= 2.6, which the project requires).
+    norm = torch.nn.utils.get_total_norm([p.grad.detach() for p in params])
     if bool(torch.isfinite(norm)):
         return
     bad = [names.get(id(p), f'tensor {tuple(p.shape)}') for p in params

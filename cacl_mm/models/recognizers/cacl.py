@@ -231,9 +231,7 @@ class CACL(BaseMoCo):
             view_k if 'trans_k' in needed else None)
 
         online_cnn = self._online_cnn()
-        cnn_pairs = concat_twins(
-            online_cnn.features(
-                torch.cat([view_q, shuffle_time(view_q, order, 2)])))
+        cnn_pairs = self._twin_features(online_cnn, view_q, order)
         if self.sdp_head is not None:
             labels = self._stack_field(data_samples, 'med_label',
                                        inputs.device)
@@ -279,9 +277,18 @@ class CACL(BaseMoCo):
         """
         if self.sdp_head is None:
             raise ValueError('this CACL has no sdp_head (model.sdp_head=None)')
-        feats = self._online_cnn().features(
-            torch.cat([clips, shuffle_time(clips, order, 2)]))
-        return self.sdp_head(concat_twins(feats))
+        return self.sdp_head(
+            self._twin_features(self._online_cnn(), clips, order))
+
+    @staticmethod
+    def _twin_features(branch: CNNBranch, clips: torch.Tensor,
+                       order: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, H, W) clips -> (N, 2D) [original | shuffled twin] features.
+
+        Originals and twins go through the 3D CNN as one batch.
+        """
+        return concat_twins(branch.features(
+            torch.cat([clips, shuffle_time(clips, order, 2)])))
 
     def _frame_features(self, view_q: Optional[torch.Tensor],
                         view_k: Optional[torch.Tensor]

@@ -6,7 +6,8 @@ _base_ = ['./_base_frame_moco.py']
 train_dataloader = dict(
     batch_size=32,
     num_workers=8,
-    persistent_workers=True,
+    # False: EpochSeedHook reseeds the workers per epoch (exact --resume).
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         # Each pass draws one random frame per video; repeat to see more.

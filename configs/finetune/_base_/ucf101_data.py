@@ -44,7 +44,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=8,
-    persistent_workers=True,
+    # False: EpochSeedHook reseeds the workers per epoch (exact --resume).
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
                  data_prefix=dict(video=data_root), num_classes=num_classes,

@@ -80,6 +80,23 @@ def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:
     ]
 
 
+#: Environment of the real subprocess runs: test-only modules importable.
+SUBPROCESS_ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
+                      OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+
+
+def run(cmd, timeout: int = 600, check: bool = True, env=None):
+    """Run a command in the repo; with ``check``, fail the test on a non-zero
+    exit showing the end of its output. Returns the CompletedProcess."""
+    import subprocess
+    proc = subprocess.run(cmd, cwd=REPO, env=env or SUBPROCESS_ENV,
+                          capture_output=True, text=True, errors='replace',
+                          timeout=timeout)
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 for a test's process group."""
     with socket.socket() as sock:

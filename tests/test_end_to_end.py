@@ -1,26 +1,13 @@
 """Real runs through mmengine's Runner on tiny generated videos (decord)."""
 import glob
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import torch
 
-from conftest import CONFIG_TINY, REPO, free_port, tiny_cfg_options
+from conftest import CONFIG_TINY, REPO, free_port, run, tiny_cfg_options
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
-           OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-
-
-def run(cmd, timeout=600):
-    proc = subprocess.run(cmd, cwd=REPO, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc.stdout + proc.stderr
-
-
 def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
                                                          tmp_path):
     work_dir = str(tmp_path / 'work')
@@ -39,9 +26,10 @@ def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
     assert 'momentum_trans.module.clip_transformer.pos_embed' in epoch2[
         'state_dict']
 
-    log = run([sys.executable, TRAIN, CONFIG_TINY, '--resume',
-               *tiny_cfg_options(tiny_dataset, work_dir, **opts,
-                                 **{'train_cfg.max_epochs': 3})])
+    proc = run([sys.executable, TRAIN, CONFIG_TINY, '--resume',
+                *tiny_cfg_options(tiny_dataset, work_dir, **opts,
+                                  **{'train_cfg.max_epochs': 3})])
+    log = proc.stdout + proc.stderr
     assert 'resumed epoch: 2, iter: 6' in log
     epoch3 = torch.load(osp.join(work_dir, 'epoch_3.pth'))
     assert epoch3['meta']['iter'] == 9

@@ -8,9 +8,7 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
 import struct
-import subprocess
 import sys
 
 import numpy as np
@@ -18,13 +16,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import (CONFIG_TINY, REPO, free_port, tiny_cfg_options,
-                      write_video)
+from conftest import (CONFIG_TINY, REPO, SUBPROCESS_ENV, free_port, run,
+                      tiny_cfg_options, write_video)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
-           OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-
 PIPELINE = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=1, num_clips=1),
@@ -158,14 +153,6 @@ def test_malformed_list_lines_are_refused_with_file_and_line(
     assert problem in str(error.value)
 
 
-def run(cmd, timeout=600, check=True, env=None):
-    proc = subprocess.run(cmd, cwd=REPO, env=env or ENV, capture_output=True,
-                          text=True, errors='replace', timeout=timeout)
-    if check:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc
-
-
 def test_training_skips_bad_videos_and_lists_them(broken_dataset, tmp_path):
     work_dir = str(tmp_path / 'work')
     data = dict(ann_file=broken_dataset['ann_file'],
@@ -260,7 +247,7 @@ def test_sigkill_while_writing_a_checkpoint_leaves_the_last_good_one(
     config = with_faults(tmp_path)
     cmd = train_cmd(tiny_dataset, work_dir)
     cmd[2] = config
-    env = dict(ENV, CACL_TEST_KILL_WRITING='epoch_2.pth')
+    env = dict(SUBPROCESS_ENV, CACL_TEST_KILL_WRITING='epoch_2.pth')
     killed = run(cmd, check=False, env=env)
     assert killed.returncode == -9, killed.stderr[-3000:]
     # The torn bytes sit in a temporary file that --resume never reads;
@@ -271,7 +258,7 @@ def test_sigkill_while_writing_a_checkpoint_leaves_the_last_good_one(
     assert last.endswith('epoch_1.pth') and osp.isfile(last)
     cmd[2] = CONFIG_TINY
     cmd.insert(3, '--resume')
-    run(cmd, env=ENV)
+    run(cmd)
     assert_same_training_state(straight_run, osp.join(work_dir, 'epoch_3.pth'))
     # max_keep_ckpts=1 holds once the new checkpoint is safely written.
     assert sorted(osp.basename(p) for p in glob.glob(

@@ -5,29 +5,18 @@ the embedding map and the edit-distance confusion matrix.
 """
 import glob
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import CONFIG_TINY, REPO, tiny_cfg_options
-
-ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
-           OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-
+from conftest import CONFIG_TINY, REPO, SUBPROCESS_ENV, run, tiny_cfg_options
 
 def tool(name, *args, check=True, env=None):
-    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', name),
-                           *map(str, args)], cwd=REPO, env=env or ENV,
-                          capture_output=True, text=True, errors='replace',
-                          timeout=600)
-    if check:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+    return run([sys.executable, osp.join(REPO, 'tools', name),
+                *map(str, args)], check=check, env=env)
 
 
 def assert_png(path, width, height):
@@ -45,7 +34,7 @@ def trained(tiny_dataset, tmp_path_factory):
     work_dir = str(root / 'pretrain')
     tool('train.py', CONFIG_TINY, *tiny_cfg_options(
         tiny_dataset, work_dir, **{'train_cfg.max_epochs': 2}),
-        env=dict(ENV, TENSORBOARD='1'))
+        env=dict(SUBPROCESS_ENV, TENSORBOARD='1'))
     checkpoint = osp.join(work_dir, 'epoch_2.pth')
     retrieval = str(root / 'retrieval')
     tool('retrieval.py', CONFIG_TINY, checkpoint, '--work-dir', retrieval,

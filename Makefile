@@ -9,9 +9,9 @@ PYTEST_ARGS ?=
 .PHONY: venv test demo clean-venv
 
 # `make demo`: the main job end to end on the embedded benchmark.
-# SEED=1 changes the seed, ABLATE=1 adds the 3D-only MoCo and
-# edit-distance-only rows, DEMO_OUT moves the results.
-SEED ?= 0
+# SEEDS="0 1 2" runs several seeds and writes mean +- sd (study.md),
+# ABLATE=1 adds the ablation rows, DEMO_OUT moves the results.
+SEEDS ?= 0
 ABLATE ?= 0
 DEMO_OUT ?= work_dirs/demo
 
@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(VPY) -m pytest -q $(PYTEST_ARGS) tests
 
 demo: $(STAMP)
-	$(VPY) tools/demo.py --seed $(SEED) --out-dir $(DEMO_OUT) $(if $(filter 1,$(ABLATE)),--ablate,)
+	$(VPY) tools/demo.py --seeds $(SEEDS) --out-dir $(DEMO_OUT) $(if $(filter 1,$(ABLATE)),--ablate,)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -64,11 +64,27 @@ def tiny_dataset(tmp_path_factory) -> dict:
                 val_file=ann.replace('_train_', '_val_'))
 
 
-def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:
-    """--cfg-options that point the tiny config at a test dataset."""
+def tiny_data_options(dataset: dict) -> dict:
+    """Overrides that point the tiny config's data at a test dataset: the
+    train list, and the train/val lists of the representation check."""
     options = {
         'train_dataloader.dataset.ann_file': dataset['ann_file'],
         'train_dataloader.dataset.data_prefix.video': dataset['video_root'],
+    }
+    for loader in ('val_dataloader', 'test_dataloader'):
+        options.update({
+            f'{loader}.dataset.gallery_ann_file': dataset['ann_file'],
+            f'{loader}.dataset.query_ann_file': dataset['val_file'],
+            f'{loader}.dataset.data_prefix.video': dataset['video_root'],
+            f'{loader}.num_workers': 0,
+        })
+    return options
+
+
+def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:
+    """--cfg-options that point the tiny config at a test dataset."""
+    options = {
+        **tiny_data_options(dataset),
         'train_dataloader.batch_size': 4,
         'train_dataloader.num_workers': 0,
         'model.contrast_head.queue_len': 8,

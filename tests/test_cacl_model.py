@@ -31,10 +31,11 @@ def batch(n=4, seed=0):
     inputs = torch.randn(n, 2, 3, CLIP_LEN, 32, 32,
                          generator=torch.Generator().manual_seed(seed))
     samples = []
-    for _ in range(n):
+    for index in range(n):
         sample = ActionDataSample()
         sample.set_field(rng.permutation(CLIP_LEN), 'shuffle_order')
         sample.set_field(int(rng.integers(0, CLIP_LEN)), 'med_label')
+        sample.set_field(100 * seed + index, 'sample_idx')
         samples.append(sample)
     return inputs, samples
 
@@ -53,8 +54,8 @@ def test_loss_dict_and_gradients_reach_only_online_parts():
     inputs, samples = batch()
     losses = model.loss(inputs, samples)
     assert {'loss_contrast', 'loss_sdp', 'acc_sdp', 'nce_cnn_q-cnn_k',
-            'nce_cnn_q-trans_q', 'nce_cnn_q-trans_k',
-            'nce_trans_q-trans_k'} <= set(losses)
+            'nce_cnn_q-trans_q', 'nce_cnn_q-trans_k', 'nce_trans_q-trans_k',
+            'cos_cnn_q', 'cos_trans_q', 'dead_sdp'} <= set(losses)
     total = losses['loss_contrast'] + losses['loss_sdp']
     total.backward()
     assert all(p.grad is not None for p in model.backbone.parameters())
@@ -112,6 +113,25 @@ def test_predict_and_tensor_modes_give_backbone_features():
     torch.testing.assert_close(samples[1].feature, feats[1])
 
 
+def test_predict_gives_the_diagnostics_of_clips_with_a_shuffle():
+    model = build()
+    model.eval()
+    clips, samples = batch(n=3)
+    clips = clips[:, :1]  # one clip per sample, as the validation pipeline
+    out = model(clips, samples, mode='predict')
+    order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
+    with torch.no_grad():
+        pairs = model._twin_features(model._online_cnn(), clips[:, 0], order)
+        logits = model.sdp_head(pairs)
+        embedding = model.contrast_head.embed(
+            model.contrast_head.projections['cnn'], pairs)
+    for index, sample in enumerate(out):
+        torch.testing.assert_close(sample.feature, pairs[index, :64])
+        assert int(sample.med_pred) == int(logits[index].argmax())
+        torch.testing.assert_close(sample.embedding, embedding[index])
+    torch.testing.assert_close(
+        out[0].feature, model(clips[:1], mode='tensor')[0])
+
 def test_missing_hook_is_reported():
     model = build()
     inputs, samples = batch()
@@ -167,7 +187,29 @@ def test_ablations_are_config_changes():
     cfg.contrast_head = None
     sdp_only = build(cfg)
     assert sdp_only.momentum_cnn is None
-    assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp'}
+    assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp', 'dead_sdp'}
+
+
+def test_time_resolved_edit_distance_features():
+    cfg = tiny_model_cfg()
+    cfg.sdp_temporal = True
+    # 64 channels x 4 time slots of layer4 (8 frames, time halved once).
+    cfg.sdp_head.in_channels = 2 * 64 * 4
+    model = build(cfg)
+    model.eval()
+    clips, samples = batch(n=2)
+    order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
+    with torch.no_grad():
+        pooled, per_slot = model._twin_pairs(model._online_cnn(), clips[:, 0],
+                                             order)
+        maps = model.backbone(clips[:, 0])  # (2, 64, 4, 2, 2)
+    assert pooled.shape == (2, 128) and per_slot.shape == (2, 512)
+    torch.testing.assert_close(per_slot[:, :256], maps.mean(dim=(3, 4))
+                               .flatten(1))
+    # The slots average to the pooled feature.
+    torch.testing.assert_close(per_slot[:, :256].view(2, 64, 4).mean(2),
+                               pooled[:, :64])
+    assert 'loss_sdp' in model.loss(clips, samples)
 
 
 def test_non_finite_loss_stops_before_the_optimizer_step():

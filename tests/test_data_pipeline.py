@@ -62,6 +62,23 @@ def test_earlier_views_do_not_modify_the_decoded_frames():
         np.testing.assert_array_equal(view.transpose(1, 2, 3, 0), expected)
 
 
+def test_one_clip_per_view_from_two_time_windows():
+    # SampleFrames(num_clips=2) decodes two windows; view i reads clip i.
+    imgs = frames(3, value=10) + frames(3, value=200)
+    results = results_of(imgs)
+    results.update(num_clips=2, clip_len=3)
+    out = TRANSFORMS.build(dict(
+        type='MultiViewClip', num_views=2,
+        transforms=[dict(type='FormatShape', input_format='NCTHW')]))(results)
+    assert out['imgs'].shape == (2, 3, 3, 24, 32)
+    assert (out['imgs'][0] == 10).all() and (out['imgs'][1] == 200).all()
+    results = results_of(frames(6))
+    results['num_clips'] = 3
+    with pytest.raises(ValueError, match='num_clips=2'):
+        TRANSFORMS.build(dict(type='MultiViewClip', num_views=2,
+                              transforms=VIEW))(results)
+
+
 def test_mismatched_views_fail_clearly():
     transform = TRANSFORMS.build(dict(
         type='MultiViewClip', num_views=2,

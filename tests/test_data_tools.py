@@ -1,19 +1,22 @@
 """Converters on the official UCF101 split files, HMDB51 files in the official
 format, and the embedded benchmark generator."""
+import json
 import os.path as osp
 import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
 
 from cacl_mm.datasets.annotations import (AnnotationError, convert_hmdb51,
-                                          convert_ucf101, parse_class_index)
-from cacl_mm.datasets.motion_benchmark import (CLASSES, BenchmarkSpec,
-                                               held_out_groups, render_video,
-                                               single_frame_probe)
+                                          convert_ucf101, parse_class_index,
+                                          subsample_per_class)
+from cacl_mm.datasets.motion_benchmark import (CLASSES, DRIFT_FRACTION,
+                                               TRANSLATIONS, BenchmarkSpec,
+                                               group_nuisance, held_out_groups,
+                                               render_video, trajectory)
 from conftest import REPO
 
 FIXTURES = osp.join(osp.dirname(REPO), 'shared', 'fixtures', 'ucf101_splits')
@@ -127,36 +130,67 @@ def test_hmdb51_errors(small_hmdb):
 
 SMALL = BenchmarkSpec(num_groups=3, clips_per_group=2, num_frames=24, size=64,
                       seed=3)
+GENERATE = osp.join(REPO, 'tools', 'data', 'generate_motion_benchmark.py')
 
 
 def test_single_frames_carry_no_class_by_construction():
-    # Each attribute's per-frame distribution is the same for every class.
-    from cacl_mm.datasets.motion_benchmark import _group_nuisance, _trajectory
-    spec = BenchmarkSpec(num_frames=24)
+    # Each attribute's per-frame distribution is the same for every class:
+    # its mean over groups, clips and frames agrees within a few percent.
+    spec = BenchmarkSpec(num_frames=32, num_groups=200)
     stats = {}
     for label in CLASSES:
-        rng = np.random.default_rng(0)
         values = defaultdict(list)
-        for _ in range(300):
-            traj = _trajectory(label, rng, _group_nuisance(rng, spec), spec)
+        for group in range(1, spec.num_groups + 1):
+            rng = np.random.default_rng([group, CLASSES.index(label)])
+            traj = trajectory(label, rng, group_nuisance(spec, group), spec)
             t = rng.integers(spec.num_frames)
             values['x'].append(traj['position'][t, 0])
-            values['scale'].append(traj['scale'][t])
-            values['opacity'].append(traj['opacity'][t])
+            values['y'].append(traj['position'][t, 1])
+            values['log_scale'].append(np.log(traj['scale'][t]))
+            values['angle'].append(traj['angle'][t] % (2 * np.pi))
         stats[label] = {k: np.mean(v) for k, v in values.items()}
-    for key in ('x', 'scale', 'opacity'):
+    for key, tolerance in (('x', 4.0), ('y', 4.0), ('log_scale', 0.12),
+                           ('angle', 0.5)):
         means = [s[key] for s in stats.values()]
-        assert max(means) - min(means) < 0.15 * np.mean(means), (key, means)
+        assert max(means) - min(means) < 2 * tolerance, (key, means)
 
 
-def test_generator_layout_determinism_and_single_frame_probe(tmp_path):
-    sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-    try:
-        from generate_motion_benchmark import generate
-    finally:
-        sys.path.pop(0)
+def test_each_class_moves_as_named():
+    spec = BenchmarkSpec(num_frames=32)
+    nuisance = group_nuisance(spec, 1)
+    speed = nuisance['speed']
+
+    def traj(label):
+        return trajectory(label, np.random.default_rng(0), nuisance, spec)
+
+    def unwrapped_step(label):  # mean per-frame step, undoing the torus wrap
+        steps = np.diff(traj(label)['position'], axis=0)
+        return ((steps + spec.size / 2) % spec.size - spec.size / 2).mean(0)
+
+    drift = DRIFT_FRACTION * speed
+    for label, (dx, dy) in TRANSLATIONS.items():
+        step = unwrapped_step(label)
+        assert abs(step[0] - dx * speed) <= drift + 1e-9, label
+        assert abs(step[1] - dy * speed) <= drift + 1e-9, label
+    for label in ('Still', 'Spin', 'Pulse'):
+        assert np.abs(unwrapped_step(label)).max() <= drift + 1e-9, label
+    assert np.all(np.diff(traj('Approach')['scale']) > 0)
+    assert np.all(np.diff(traj('Recede')['scale']) < 0)
+    assert np.ptp(traj('Spin')['angle']) > 1.0
+    assert np.ptp(traj('Still')['angle']) == 0
+    assert np.ptp(np.log(traj('Pulse')['scale'])) > 0.4
+    with pytest.raises(ValueError, match='unknown class'):
+        trajectory('Jump', np.random.default_rng(0), nuisance, spec)
+
+
+def test_generator_layout_determinism_and_static_probes(tmp_path):
     root = str(tmp_path / 'bench')
-    generate(root, SMALL, workers=1)
+    args = [sys.executable, GENERATE, root, '--num-groups', '3',
+            '--clips-per-group', '2', '--num-frames', '24', '--seed', '3',
+            '--workers', '1']
+    proc = subprocess.run(args + ['--check'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'mean-frame linear probe: test accuracy' in proc.stdout
     videos = osp.join(root, 'videos')
     assert osp.isfile(osp.join(videos, 'MoveLeft', 'v_MoveLeft_g01_c01.avi'))
     with open(osp.join(root, 'annotations', 'classInd.txt'), newline='') as f:
@@ -168,25 +202,50 @@ def test_generator_layout_determinism_and_single_frame_probe(tmp_path):
     held_out = set(held_out_groups(SMALL, 1))
     assert {int(GROUP.search(l).group(2)) for l in test} == held_out
     assert not held_out & {int(GROUP.search(l).group(2)) for l in train}
+    # Every group holds every class (a group is one nuisance draw).
+    for lines in (train, test):
+        by_group = defaultdict(set)
+        for line in lines:
+            name, group = GROUP.search(line).groups()
+            by_group[group].add(name)
+        assert all(len(names) == 10 for names in by_group.values())
+    # The few-label list: 10% of each class (at least one video), a subset.
+    few = open(osp.join(root, 'motion10_train_split_1_10pct_videos.txt')
+               ).read().split()
+    few = [few[i:i + 2] for i in range(0, len(few), 2)]
+    assert sorted(int(label) for _, label in few) == list(range(10))
+    assert {f'{p} {l}' for p, l in few} <= set(train)
 
     # Deterministic: the same spec renders the same frames.
     rng_a, rng_b = (np.random.default_rng(7) for _ in range(2))
-    from cacl_mm.datasets.motion_benchmark import _group_nuisance
-    nuisance = _group_nuisance(np.random.default_rng(1), SMALL)
-    np.testing.assert_array_equal(render_video('Appear', rng_a, nuisance, SMALL),
-                                  render_video('Appear', rng_b, nuisance, SMALL))
+    nuisance = group_nuisance(SMALL, 1)
+    np.testing.assert_array_equal(render_video('Spin', rng_a, nuisance, SMALL),
+                                  render_video('Spin', rng_b, nuisance, SMALL))
 
     # A second run reuses the videos (same bytes, nothing rewritten).
-    stamp = osp.getmtime(osp.join(videos, 'Vanish', 'v_Vanish_g03_c02.avi'))
-    generate(root, SMALL, workers=1)
-    assert osp.getmtime(osp.join(videos, 'Vanish', 'v_Vanish_g03_c02.avi')) == stamp
+    stamp = osp.getmtime(osp.join(videos, 'Still', 'v_Still_g03_c02.avi'))
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0 and 'reusing them' in proc.stdout
+    assert osp.getmtime(osp.join(videos, 'Still', 'v_Still_g03_c02.avi')) == stamp
 
-    probe = single_frame_probe(videos,
-                               osp.join(root, 'motion10_train_split_1_videos.txt'),
-                               osp.join(root, 'motion10_val_split_1_videos.txt'))
-    # 20 test videos x 6 frames; chance is 0.1.
-    assert probe['test_acc'] < probe['chance'] + 0.12, probe
-    assert probe['train_acc'] > 0.5  # the probe can fit what it sees
+    # The static probes: 20 test videos (single frames: x 6); chance 0.1.
+    probes = json.loads(open(osp.join(root, 'static_probes.json')).read())
+    for name in ('single_frame_probe', 'mean_frame_probe'):
+        assert probes[name]['chance'] == pytest.approx(0.1)
+        assert probes[name]['test_acc'] < 0.1 + 0.15, probes
+        assert probes[name]['train_acc'] > 0.5  # the probe fits what it sees
+
+
+def test_subsample_per_class_keeps_each_class():
+    lines = [f'v{i}.avi {i % 3}' for i in range(30)] + ['w.avi 3']
+    kept = subsample_per_class(lines, 0.2, seed=0)
+    counts = Counter(line.split()[1] for line in kept)
+    # 10 videos per class 0-2 -> 2 each; class 3 has one video: kept.
+    assert counts == {'0': 2, '1': 2, '2': 2, '3': 1}
+    assert kept == [line for line in lines if line in kept]  # order kept
+    assert subsample_per_class(lines, 0.2, seed=0) == kept
+    with pytest.raises(ValueError, match='fraction'):
+        subsample_per_class(lines, 0)
 
 
 def test_hmdb51_cli_writes_mmaction_lists(small_hmdb, tmp_path):

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
-from conftest import CONFIG_TINY, REPO
+from conftest import CONFIG_TINY, REPO, tiny_data_options
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
 FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune', 'r3d_tiny_motion10_split1.py')
@@ -24,28 +24,84 @@ def run(cmd, timeout=600):
     return proc
 
 
+#: Each 3D backbone family: its CACL pretraining config, the MMAction2
+#: recognition config that takes the exported backbone (MMAction2's own zoo
+#: recipe where one exists for that backbone), and that config's key of the
+#: backbone file.
+FAMILIES = {
+    'r3d': (CONFIG_TINY, FINETUNE_TINY),
+    'r21d': (osp.join(REPO, 'configs', 'cacl', 'r21d_ucf101.py'),
+             osp.join(REPO, 'configs', 'finetune',
+                      'zoo_r2plus1d_kinetics400_cacl.py')),
+    'c3d': (osp.join(REPO, 'configs', 'cacl', 'c3d_ucf101.py'),
+            osp.join(REPO, 'configs', 'finetune', 'zoo_c3d_ucf101_cacl.py')),
+}
+
+
 @pytest.fixture(scope='module')
-def cacl_checkpoint(tmp_path_factory):
-    """A CACL checkpoint as mmengine writes it (weights + saved config)."""
-    cfg = Config.fromfile(CONFIG_TINY)
-    torch.manual_seed(0)
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    model.init_weights()
-    path = str(tmp_path_factory.mktemp('ckpt') / 'cacl.pth')
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(cfg=cfg.pretty_text)), path)
-    return path, model
+def runner_checkpoints(tiny_dataset, tmp_path_factory):
+    """One training step of each family through tools/train.py: checkpoints
+    exactly as mmengine's Runner writes them (weights + config in meta).
+
+    The paper configs run as 3D-only MoCo (no ResNet-50 Transformer) on two
+    videos, one step, to keep the test short; the 3D backbone is theirs.
+    """
+    root = tmp_path_factory.mktemp('families')
+    two_videos = root / 'two.txt'
+    two_videos.write_text(''.join(open(tiny_dataset['ann_file']).readlines()[:2]))
+    data = dict(ann_file=str(two_videos), val_file=tiny_dataset['val_file'],
+                video_root=tiny_dataset['video_root'])
+    checkpoints = {}
+    for family, (config, _) in FAMILIES.items():
+        work_dir = str(root / family)
+        options = {
+            **tiny_data_options(data),
+            'train_dataloader.batch_size': 2,
+            'train_dataloader.num_workers': 0,
+            'train_cfg.max_epochs': 1,
+            'model.contrast_head.pairs': "[('cnn_q','cnn_k')]",
+            'model.contrast_head.queue_len': 8,
+        }
+        proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
+                    config, '--work-dir', work_dir, '--cfg-options'] +
+                   [f'{k}={v}' for k, v in options.items()])
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        checkpoints[family] = osp.join(work_dir, 'epoch_1.pth')
+    return checkpoints
 
 
-def test_export_keeps_only_the_backbone(cacl_checkpoint, tmp_path):
-    path, model = cacl_checkpoint
-    out = tmp_path / 'backbone.pth'
-    proc = run([sys.executable, EXPORT, path, str(out)])
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    state = torch.load(out)['state_dict']
-    assert set(state) == set(model.backbone.state_dict())
-    for key, value in model.backbone.state_dict().items():
-        torch.testing.assert_close(state[key], value)
+def backbone_of(checkpoint: str) -> dict:
+    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    return {k[len('backbone.'):]: v for k, v in state.items()
+            if k.startswith('backbone.')}
+
+
+@pytest.mark.parametrize('family', list(FAMILIES))
+def test_backbone_drop_in_through_the_export_tool(family, runner_checkpoints,
+                                                  tmp_path):
+    pretrain_config, recognition_config = FAMILIES[family]
+    checkpoint = runner_checkpoints[family]
+    expected = backbone_of(checkpoint)
+    for args in ([], ['--config', pretrain_config]):
+        out = str(tmp_path / f'{family}{len(args)}.pth')
+        proc = run([sys.executable, EXPORT, checkpoint, out, *args])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        # Only tensors and plain Python: every safe loader accepts it.
+        exported = torch.load(out, weights_only=True)
+        assert set(exported['state_dict']) == set(expected)
+        assert exported['meta']['source'] == checkpoint
+    # An MMAction2 recognition config loads it with `backbone.pretrained`,
+    # as the Runner builds and initialises the model.
+    cfg = Config.fromfile(recognition_config)
+    cfg.model.backbone.pretrained = out
+    init_default_scope('mmaction')
+    recognizer = MODELS.build(cfg.model)
+    recognizer.init_weights()
+    arrived = recognizer.backbone.state_dict()
+    assert set(arrived) == set(expected)
+    for key, value in expected.items():
+        torch.testing.assert_close(arrived[key], value, msg=key, rtol=0,
+                                   atol=0)
 
 
 def test_export_refuses_a_checkpoint_without_that_backbone(tmp_path):
@@ -61,21 +117,6 @@ def test_export_refuses_a_checkpoint_without_that_backbone(tmp_path):
     assert not (tmp_path / 'o.pth').exists()
     proc = run([sys.executable, EXPORT, str(bad), str(tmp_path / 'o.pth')])
     assert proc.returncode == 1 and 'no saved config' in proc.stderr
-
-
-def test_finetune_backbone_receives_the_exported_weights(cacl_checkpoint,
-                                                         tmp_path):
-    path, model = cacl_checkpoint
-    out = str(tmp_path / 'backbone.pth')
-    assert run([sys.executable, EXPORT, path, out]).returncode == 0
-    cfg = Config.fromfile(FINETUNE_TINY)
-    cfg.model.backbone.pretrained = out
-    init_default_scope('mmaction')
-    recognizer = MODELS.build(cfg.model)
-    recognizer.init_weights()
-    for key, value in model.backbone.state_dict().items():
-        torch.testing.assert_close(recognizer.backbone.state_dict()[key],
-                                   value, msg=key)
 
 
 @pytest.mark.parametrize('name', ['r3d_ucf101', 'r21d_ucf101', 'c3d_ucf101',
@@ -108,46 +149,51 @@ def test_linear_probe_trains_only_the_classifier():
                    if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
 
 
-def test_mmaction_zoo_config_takes_a_cacl_backbone(tiny_dataset, tmp_path):
-    """configs/finetune/zoo_c3d_ucf101_cacl.py inherits mmaction's own zoo."""
-    from mmengine.runner import Runner
-    init_default_scope('mmaction')
-    zoo = Config.fromfile(osp.join(REPO, 'configs', 'finetune',
-                                   'zoo_c3d_ucf101_cacl.py'))
-    # A CACL C3D-BN backbone, exported as tools/export_backbone.py does.
-    torch.manual_seed(3)
-    c3d = MODELS.build(Config.fromfile(
-        osp.join(REPO, 'configs', 'cacl', 'c3d_ucf101.py')).model.backbone)
-    c3d.init_weights()
-    exported = str(tmp_path / 'c3d_backbone.pth')
-    torch.save({'state_dict': c3d.state_dict()}, exported)
-
+def test_mmaction_zoo_config_trains_and_tests_with_a_cacl_backbone(
+        runner_checkpoints, tiny_dataset, tmp_path):
+    """configs/finetune/zoo_c3d_ucf101_cacl.py, MMAction2's own C3D recipe,
+    through tools/train.py and `mim test`, on the C3D-BN backbone that
+    tools/export_backbone.py exported from a pretraining checkpoint."""
+    exported = str(tmp_path / 'c3d_cacl.pth')
+    proc = run([sys.executable, EXPORT, runner_checkpoints['c3d'], exported])
+    assert proc.returncode == 0, proc.stderr[-2000:]
     one_video = tmp_path / 'one.txt'
     one_video.write_text(open(tiny_dataset['ann_file']).readline())
-    zoo.model.backbone.pretrained = exported
-    zoo.work_dir = str(tmp_path / 'work')
-    for split in ('train', 'val', 'test'):
-        loader = zoo[f'{split}_dataloader']
-        loader.dataset.ann_file = str(one_video)
-        loader.dataset.data_prefix = dict(video=tiny_dataset['video_root'])
-        loader.batch_size, loader.num_workers = 1, 0
-        loader.persistent_workers = False
-    zoo.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=10)
-    zoo.val_cfg = zoo.val_dataloader = zoo.val_evaluator = None
-    zoo.param_scheduler = []
-    zoo.optim_wrapper.optimizer.lr = 0.  # the step must not move the weights
-    zoo.optim_wrapper.optimizer.weight_decay = 0.
-    zoo.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
-    zoo.env_cfg.dist_cfg = dict(backend='gloo')
-    runner = Runner.from_cfg(zoo)
-    runner.train()
-    for key, value in c3d.state_dict().items():
+    options = {
+        'model.backbone.pretrained': exported,
+        'train_cfg.max_epochs': 1,
+        'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None,
+        'param_scheduler': [],
+        'optim_wrapper.optimizer.lr': 0.,  # the step must not move weights
+        'optim_wrapper.optimizer.weight_decay': 0.,
+        'default_hooks.checkpoint.interval': 1,
+        'env_cfg.dist_cfg.backend': 'gloo',
+    }
+    for split in ('train', 'test'):
+        options.update({
+            f'{split}_dataloader.dataset.ann_file': str(one_video),
+            f'{split}_dataloader.dataset.data_prefix.video':
+            tiny_dataset['video_root'],
+            f'{split}_dataloader.batch_size': 1,
+            f'{split}_dataloader.num_workers': 0,
+            f'{split}_dataloader.persistent_workers': False,
+        })
+    opts = ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
+    work = str(tmp_path / 'work')
+    config = FAMILIES['c3d'][1]
+    proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+                '--work-dir', work] + opts)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    trained = backbone_of(osp.join(work, 'epoch_1.pth'))
+    for key, value in backbone_of(runner_checkpoints['c3d']).items():
         if 'running_' in key or 'num_batches' in key:
             continue  # BatchNorm statistics move in train mode
-        torch.testing.assert_close(runner.model.backbone.state_dict()[key],
-                                   value, msg=key)
-    metrics = runner.test()
-    assert 'acc/top1' in metrics
+        torch.testing.assert_close(trained[key], value, msg=key)
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    proc = run([mim, 'test', 'mmaction', config, '--checkpoint',
+                osp.join(work, 'epoch_1.pth'), '--work-dir', work] + opts)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'acc/top1' in proc.stdout + proc.stderr
 
 
 def test_mim_test_runs_a_finetune_config(tiny_dataset, tmp_path):

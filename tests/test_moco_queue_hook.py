@@ -35,6 +35,9 @@ def test_hook_updates_momentum_encoders_and_enqueues_without_a_runner():
         queue = model.contrast_head.queue(arch)
         torch.testing.assert_close(queue[:4], keys[arch])
         assert int(getattr(model.contrast_head, f'queue_ptr_{arch}')) == 4
+        # Each key keeps the dataset index of its video (sample_idx).
+        assert model.contrast_head.queue_ids(arch)[:5].tolist() == [
+            0, 1, 2, 3, -1]
     assert model._pending_keys is None
 
 
@@ -54,8 +57,22 @@ def test_queue_checks_before_training():
     hook.before_train(fake_runner(model, batch_size=8, videos=320))
     with pytest.raises(ValueError, match='queue_len=256 is smaller'):
         hook.before_train(fake_runner(model, batch_size=512, videos=1000))
-    with pytest.raises(ValueError, match='below the number of training'):
+    # A queue longer than the collection is safe when a clip never meets
+    # its own video's keys ...
+    assert model.contrast_head.mask_same_video
+    hook.before_train(fake_runner(model, batch_size=8, videos=200))
+    # ... and refused without that, naming the overrides that fix it.
+    model.contrast_head.mask_same_video = False
+    with pytest.raises(ValueError, match=r'below the number of training '
+                       r'videos \(200\).*queue_len=100 or '
+                       r'model.contrast_head.mask_same_video=True'):
         hook.before_train(fake_runner(model, batch_size=8, videos=200))
+    # RepeatDataset shows each video `times` times; videos are what count.
+    repeated = SimpleNamespace(times=4, dataset=range(200))
+    with pytest.raises(ValueError, match=r'\(200\)'):
+        hook.before_train(SimpleNamespace(
+            model=model, train_dataloader=SimpleNamespace(
+                batch_size=8, dataset=repeated)))
 
 
 
@@ -76,13 +93,14 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
             model.loss(*batch(seed=10 * rank + step))  # ... and see different data
             keys.append({k: v.clone() for k, v in model._pending_keys.items()})
             hook.after_train_iter(fake_runner(model, iteration=step), step)
+        ids = model.contrast_head.queue_ids('cnn').clone()
         # Shuffle-BN: the key batch of each rank mixes samples of both ranks.
         tagged = torch.full((8, 1), float(rank))
         mixed = [batch_shuffle(tagged)[0].flatten() for _ in range(5)]
         torch.save(dict(queue_cnn=model.contrast_head.queue('cnn'),
                         queue_trans=model.contrast_head.queue('trans'),
                         ptr=int(model.contrast_head.queue_ptr_cnn),
-                        keys=keys, mixed=torch.stack(mixed),
+                        keys=keys, mixed=torch.stack(mixed), ids=ids,
                         ema=model.momentum_cnn.module.state_dict()),
                    os.path.join(out_dir, f'rank{rank}.pt'))
     finally:
@@ -102,6 +120,11 @@ def test_two_process_gloo_ends_with_identical_queues(tmp_path):
             torch.testing.assert_close(r0[f'queue_{arch}'][start + 4:start + 8],
                                        r1['keys'][step][arch])
     assert r0['ptr'] == r1['ptr'] == 24
+    # The video index of every key travels with it: rank 0's batch of step
+    # s holds samples 100 * (s) + 0..3, rank 1's 100 * (10 + s) + 0..3.
+    expected = [100 * (10 * rank + step) + i for step in range(3)
+                for rank in range(2) for i in range(4)]
+    assert r0['ids'][:24].tolist() == r1['ids'][:24].tolist() == expected
     for key, value in r0['ema'].items():
         if 'running_' not in key:  # BN statistics are per rank's data
             torch.testing.assert_close(value, r1['ema'][key], msg=key)

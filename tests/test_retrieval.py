@@ -94,10 +94,45 @@ def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
     cfg.train_dataloader.dataset.ann_file = tiny_dataset['ann_file']
     out = build_retrieval_cfg(cfg, str(tmp_path))
     assert out.randomness.seed == 5  # a random-init baseline depends on it
-    gallery, queries = out.test_dataloader.dataset.datasets
-    assert gallery.ann_file == tiny_dataset['ann_file']
-    assert queries.ann_file == tiny_dataset['val_file']
-    sampler = gallery.pipeline[1]
+    dataset = out.test_dataloader.dataset
+    assert dataset.type == 'RetrievalVideoDataset'
+    assert dataset.gallery_ann_file == tiny_dataset['ann_file']
+    assert dataset.query_ann_file == tiny_dataset['val_file']
+    sampler = dataset.pipeline[1]
     assert (sampler.clip_len, sampler.frame_interval, sampler.num_clips) == (8, 2, 10)
-    assert out.test_evaluator.gallery_size == 12
+    assert out.test_evaluator.get('gallery_size') is None  # from the roles
     assert out.model.backbone == cfg.model.backbone
+    transformer = build_retrieval_cfg(cfg, str(tmp_path), model_key='transformer')
+    assert transformer.model.backbone == cfg.model.transformer
+    with pytest.raises(KeyError, match="no 'neck'"):
+        build_retrieval_cfg(cfg, str(tmp_path), model_key='neck')
+
+
+def test_linear_probe_and_prefix_detection_through_the_tool(tiny_dataset,
+                                                            tmp_path):
+    """An exported backbone (no 'backbone.' prefix) needs no --prefix; the
+    frozen-feature linear probe lands in retrieval.json."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import MODELS
+    init_default_scope('mmaction')
+    backbone = MODELS.build(Config.fromfile(CONFIG_TINY).model.backbone)
+    exported = str(tmp_path / 'backbone.pth')
+    torch.save(dict(state_dict=backbone.state_dict()), exported)
+    work_dir = str(tmp_path / 'ret')
+    proc = subprocess.run(
+        [sys.executable, RETRIEVAL, CONFIG_TINY, exported, '--work-dir',
+         work_dir, '--gallery-list', tiny_dataset['ann_file'], '--video-root',
+         tiny_dataset['video_root'], '--num-clips', '1', '--num-workers', '0',
+         '--linear-probe'], cwd=REPO, capture_output=True, text=True,
+        env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore'),
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'frozen-feature linear probe: test accuracy' in proc.stdout
+    record = json.load(open(osp.join(work_dir, 'retrieval.json')))
+    probe = record['linear_probe']
+    assert probe['chance'] == pytest.approx(0.5)
+    assert 0 <= probe['test_acc'] <= 1 and 0 <= probe['train_acc'] <= 1
+    assert osp.isfile(osp.join(work_dir, 'retrieval_features.npz'))

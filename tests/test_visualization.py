@@ -32,8 +32,12 @@ def assert_png(path, width, height):
 def trained(tiny_dataset, tmp_path_factory):
     root = tmp_path_factory.mktemp('vis')
     work_dir = str(root / 'pretrain')
+    # The representation check after each epoch, its confusion matrix saved.
+    med_json = str(root / 'med_confusion.json')
     tool('train.py', CONFIG_TINY, *tiny_cfg_options(
-        tiny_dataset, work_dir, **{'train_cfg.max_epochs': 2}),
+        tiny_dataset, work_dir, **{'train_cfg.max_epochs': 2,
+                                   'train_cfg.val_interval': 1,
+                                   'val_evaluator.2.out_file': med_json}),
         env=dict(SUBPROCESS_ENV, TENSORBOARD='1'))
     checkpoint = osp.join(work_dir, 'epoch_2.pth')
     retrieval = str(root / 'retrieval')
@@ -42,7 +46,7 @@ def trained(tiny_dataset, tmp_path_factory):
          '--num-workers', 0, '--gallery-list', tiny_dataset['ann_file'],
          '--video-root', tiny_dataset['video_root'])
     return dict(root=root, work_dir=work_dir, checkpoint=checkpoint,
-                retrieval=retrieval)
+                retrieval=retrieval, med_json=med_json)
 
 
 def test_tensorboard_option_writes_events_and_scalars(trained):
@@ -52,10 +56,15 @@ def test_tensorboard_option_writes_events_and_scalars(trained):
 
 
 def test_plot_curves_of_two_work_dirs(trained, tmp_path):
+    from cacl_mm.visualization.curves import CURVE_KEYS, load_curves
+    # Losses, the collapse monitor and the representation check are logged.
+    curves = load_curves(trained['work_dir'])
+    assert set(curves) == set(CURVE_KEYS)
+    assert len(curves['retrieval/R@1'][0]) == 2  # one check per epoch
     out = tmp_path / 'curves.png'
     tool('plot_curves.py', trained['work_dir'], trained['work_dir'],
          '--labels', 'a', 'b', '--out', out, '--size', 900, 300)
-    assert_png(out, 900, 300)
+    assert_png(out, 900, 2 * 300)  # 7 panels: two rows of up to 4
 
 
 def test_curves_stitch_a_resumed_run_with_the_later_value(tmp_path):
@@ -131,6 +140,17 @@ def test_med_confusion_matrix(trained, tiny_dataset, tmp_path):
     matrix = np.array(report['matrix'])
     assert matrix.shape == (8, 8) and matrix.sum() == 2 * 7
     assert report['accuracy'] == pytest.approx(np.trace(matrix) / 14)
+
+
+def test_med_confusion_from_the_metric_of_the_check(trained, tmp_path):
+    out = tmp_path / 'med.png'
+    tool('med_confusion.py', '--from-json', trained['med_json'], '--out', out)
+    assert_png(out, 720, 640)
+    matrix = np.array(json.load(open(trained['med_json']))['matrix'])
+    assert matrix.shape == (8, 8) and matrix.sum() == 7  # the 7 queries
+    proc = tool('med_confusion.py', '--from-json', tmp_path / 'none.json',
+                '--out', out, check=False)
+    assert proc.returncode == 2 and 'none.json' in proc.stderr
 
 
 def test_med_confusion_counts_by_hand():

@@ -1,17 +1,26 @@
 """The main job end to end on the embedded benchmark (``make demo``).
 
-1. generate the motion benchmark (UCF101 layout) and check that a single frame
-   does not reveal the class;
+1. generate the motion benchmark (UCF101 layout) and check with two static
+   probes (single frames, mean frames) that no image reveals the class;
 2. stage 0: MoCo on frames -> the frozen frame encoder of the Transformer;
-3. CACL pretraining on the train split, no labels;
-4. retrieval (test split queries the train split, R@1/5/10/20/50);
-5. fine-tuning with MMAction2's Recognizer3D, multi-clip test (top-1, mean class
-   accuracy);
-for CACL and for a randomly initialised backbone (and, with ``--ablate``,
-3D-only MoCo and edit-distance prediction alone, same budget); then the
-figures: training curves, a retrieval grid, t-SNE maps (random init vs CACL)
-and the edit-distance confusion matrix. Writes ``results.json`` and
-``results.md`` (linking the PNGs) to the output folder and prints the table.
+3. CACL pretraining on the train split, no labels (a representation check
+   every few epochs), then its diagnostics on held-out clips: edit-distance
+   accuracy and the spread of the embeddings;
+4. retrieval (test split queries the train split, R@1/5/10/20/50) and a
+   linear probe on the frozen backbone features;
+5. fine-tuning with MMAction2's Recognizer3D with all train labels and with
+   10% of them, multi-clip test;
+
+for a randomly initialised backbone, for CACL, and for the supervised upper
+bound (the random-init backbone after fine-tuning with all labels, evaluated
+by retrieval and linear probe like the others); with ``--ablate`` also for
+3D-only MoCo + edit distance, edit distance alone and CACL without the
+edit-distance head (same budget). Then the figures. Each stage is the tool a
+user runs (``tools/train.py``, ``tools/retrieval.py`` ...), as a subprocess.
+Writes ``results.json`` and ``results.md`` to the output folder and prints
+the table. With several ``--seeds`` each seed gets its own folder and
+``study.json`` / ``study.md`` hold the mean and standard deviation of every
+row and metric.
 """
 from __future__ import annotations
 
@@ -22,7 +31,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CACL_CONFIG = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
@@ -30,36 +39,52 @@ FRAME_CONFIG = osp.join(REPO, 'configs', 'frame_moco',
                         'moco_r18_motion10_frames.py')
 FINETUNE_CONFIG = osp.join(REPO, 'configs', 'finetune',
                            'r3d_tiny_motion10_split1.py')
-METRIC_KEYS = ('retrieval_r1', 'retrieval_r5', 'retrieval_r10',
-               'retrieval_r20', 'retrieval_r50', 'finetune_top1',
-               'finetune_mean_class_acc')
+FEW_LABEL_CONFIG = osp.join(REPO, 'configs', 'finetune',
+                            'r3d_tiny_motion10_split1_10pct.py')
+NAME = 'motion10'
+#: Columns of the table: (key in results.json, header).
+COLUMNS = (('retrieval_r1', 'R@1'), ('retrieval_r5', 'R@5'),
+           ('retrieval_r10', 'R@10'), ('retrieval_r20', 'R@20'),
+           ('retrieval_r50', 'R@50'),
+           ('frozen_probe_top1', 'frozen linear probe'),
+           ('finetune_top1', 'fine-tune top-1'),
+           ('finetune_mean_class_acc', 'fine-tune mean class acc'),
+           ('finetune_10pct_top1', 'fine-tune 10% labels top-1'),
+           ('sdp_heldout_acc', 'edit-distance acc (held out)'),
+           ('embedding_mean_cosine', 'embedding mean cosine'))
 ROW_NAMES = dict(random_init='random init', cacl='CACL',
-                 moco_3d_only='3D-only MoCo (+ edit distance)',
-                 sdp_only='edit distance only')
+                 supervised='supervised (upper bound)',
+                 moco_3d_only='3D-only MoCo + edit distance',
+                 sdp_only='edit distance only',
+                 cacl_no_sdp='CACL without edit distance')
 #: Pretraining variants: cfg-options on top of the tiny CACL config.
 VARIANTS = dict(
     cacl={},
     moco_3d_only={'model.contrast_head.pairs': "[('cnn_q','cnn_k')]"},
     sdp_only={'model.contrast_head': 'None'},
+    cacl_no_sdp={'model.sdp_head': 'None'},
 )
+ABLATIONS = ('moco_3d_only', 'sdp_only', 'cacl_no_sdp')
 
 
 class Demo:
-    """Runs the stages as subprocesses (each a plain tools/ command)."""
+    """Runs the stages of one seed as subprocesses (each a plain tool)."""
 
     def __init__(self, out_dir: str, data_root: str, seed: int,
-                 quiet: bool) -> None:
+                 quiet: bool, start: Optional[float] = None) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
         self.quiet = quiet
-        self.start = time.time()
+        self.start = start or time.time()
         self.log_path = osp.join(out_dir, 'demo.log')
         os.makedirs(out_dir, exist_ok=True)
 
+    # ------------------------------------------------------------ plumbing
     def banner(self, text: str) -> None:
         minutes, seconds = divmod(int(time.time() - self.start), 60)
-        print(f'\n=== [{minutes:02d}:{seconds:02d}] {text}', flush=True)
+        print(f'\n=== [{minutes:02d}:{seconds:02d}] seed {self.seed}: {text}',
+              flush=True)
 
     def run(self, args: List[str], what: str) -> None:
         """Run a tool; its log streams (or goes to demo.log with --quiet)."""
@@ -73,53 +98,77 @@ class Demo:
                                     stderr=subprocess.STDOUT)
             for line in proc.stdout:
                 log.write(line)
-                if not self.quiet and ('Epoch(' in line or 'R@1' in line
-                                       or 'error' in line.lower()):
-                    print('   ' + line.rstrip()[-150:], flush=True)
+                if not self.quiet and ('Epoch(' in line and '/' in line
+                                       and ('loss' in line or 'R@1' in line)
+                                       or 'error' in line.lower()
+                                       or 'probe' in line):
+                    print('   ' + line.rstrip()[-160:], flush=True)
             if proc.wait() != 0:
                 raise RuntimeError(f'{what} failed (exit {proc.returncode}); '
                                    f'see {self.log_path}')
+
+    def path(self, *parts: str) -> str:
+        return osp.join(self.out_dir, *parts)
+
+    def data(self, name: str) -> str:
+        return osp.join(self.data_root, name)
+
+    @property
+    def train_list(self) -> str:
+        return self.data(f'{NAME}_train_split_1_videos.txt')
+
+    @property
+    def test_list(self) -> str:
+        return self.data(f'{NAME}_val_split_1_videos.txt')
+
+    @property
+    def video_root(self) -> str:
+        return self.data('videos')
 
     def options(self, extra: Dict[str, object]) -> List[str]:
         opts = {'randomness.seed': self.seed, **extra}
         return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
-    def data_options(self) -> Dict[str, str]:
+    def pretrain_data(self) -> Dict[str, str]:
+        """Data paths of the CACL config: train list + the check's lists."""
         return {
-            'train_dataloader.dataset.ann_file':
-            osp.join(self.data_root, 'motion10_train_split_1_videos.txt'),
-            'train_dataloader.dataset.data_prefix.video':
-            osp.join(self.data_root, 'videos'),
+            'train_dataloader.dataset.ann_file': self.train_list,
+            'train_dataloader.dataset.data_prefix.video': self.video_root,
+            'val_dataloader.dataset.gallery_ann_file': self.train_list,
+            'val_dataloader.dataset.query_ann_file': self.test_list,
+            'val_dataloader.dataset.data_prefix.video': self.video_root,
+            'test_dataloader.dataset.gallery_ann_file': self.train_list,
+            'test_dataloader.dataset.query_ann_file': self.test_list,
+            'test_dataloader.dataset.data_prefix.video': self.video_root,
         }
 
     # ------------------------------------------------------------ stages
     def generate(self) -> dict:
+        """The benchmark and its static probes (single and mean frames)."""
         self.banner(f'1/5 embedded motion benchmark -> {self.data_root}')
-        sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-        from generate_motion_benchmark import check_single_frame, generate
-
-        from cacl_mm.datasets.motion_benchmark import BenchmarkSpec
-        generate(self.data_root, BenchmarkSpec())
-        return check_single_frame(self.data_root)
+        self.run(['tools/data/generate_motion_benchmark.py', self.data_root,
+                  '--check'], 'benchmark')
+        with open(self.data('static_probes.json')) as f:
+            return json.load(f)
 
     def frame_encoder(self) -> str:
         self.banner('2/5 stage 0: MoCo on frames (frozen frame encoder)')
-        work = osp.join(self.out_dir, 'frame_moco')
-        opts = {
-            'train_dataloader.dataset.dataset.ann_file':
-            osp.join(self.data_root, 'motion10_train_split_1_videos.txt'),
-            'train_dataloader.dataset.dataset.data_prefix.video':
-            osp.join(self.data_root, 'videos'),
-        }
+        work = self.path('frame_moco')
         self.run(['tools/train.py', FRAME_CONFIG, '--work-dir', work] +
-                 self.options(opts), 'stage 0')
+                 self.options({
+                     'train_dataloader.dataset.dataset.ann_file':
+                     self.train_list,
+                     'train_dataloader.dataset.dataset.data_prefix.video':
+                     self.video_root,
+                 }), 'stage 0')
         return last_checkpoint(work)
 
-    def pretrain(self, name: str, frame_ckpt: str) -> str:
+    def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
+        """Pretrain a variant; export its backbone; its diagnostics."""
         self.banner(f'3/5 pretraining: {ROW_NAMES[name]} (no labels)')
-        work = osp.join(self.out_dir, f'pretrain_{name}')
-        opts = dict(self.data_options(), **VARIANTS[name])
-        if name != 'sdp_only' and 'pairs' not in str(VARIANTS[name]):
+        work = self.path(f'pretrain_{name}')
+        opts = dict(self.pretrain_data(), **VARIANTS[name])
+        if name in ('cacl', 'cacl_no_sdp'):  # variants with the Transformer
             opts.update({
                 'model.transformer.frame_encoder.init_cfg.type': 'Pretrained',
                 'model.transformer.frame_encoder.init_cfg.checkpoint':
@@ -131,91 +180,161 @@ class Demo:
         ckpt = last_checkpoint(work)
         backbone = osp.join(work, 'backbone.pth')
         self.run(['tools/export_backbone.py', ckpt, backbone], 'export')
-        return backbone
+        # The representation check of the config on the final weights.
+        diag = osp.join(work, 'diagnostics')
+        test_opts = {k: v for k, v in opts.items()
+                     if k.startswith(('test_', 'model.'))
+                     and 'init_cfg' not in k}
+        test_opts['test_evaluator.2.out_file'] = osp.join(
+            diag, 'med_confusion.json')
+        os.makedirs(diag, exist_ok=True)
+        self.run(['-m', 'cacl_mm.apis.recognition', CACL_CONFIG, ckpt,
+                  '--work-dir', diag] + self.options(test_opts),
+                 f'diagnostics {name}')
+        with open(osp.join(diag, 'test_metrics.json')) as f:
+            metrics = json.load(f)['metrics']
+        row: Dict[str, object] = dict(
+            backbone=backbone,
+            embedding_mean_cosine=metrics.get('mean_cosine'))
+        if 'accuracy' in metrics:
+            row.update(sdp_heldout_acc=metrics['accuracy'],
+                       sdp_chance=metrics['chance'])
+        return row
 
-    def retrieval(self, name: str, backbone: Optional[str]) -> Dict[str, float]:
-        self.banner(f'4/5 retrieval: {ROW_NAMES[name]}')
-        work = osp.join(self.out_dir, f'retrieval_{name}')
+    def retrieval(self, name: str, backbone: Optional[str]
+                  ) -> Dict[str, float]:
+        """Retrieval R@k and the frozen-feature linear probe."""
+        self.banner(f'4/5 retrieval + frozen linear probe: {ROW_NAMES[name]}')
+        work = self.path(f'retrieval_{name}')
         self.run(['tools/retrieval.py', CACL_CONFIG, backbone or 'none',
-                  '--prefix', '', '--work-dir', work, '--save-topk', '5',
-                  '--save-features',
-                  '--video-root', osp.join(self.data_root, 'videos'),
-                  '--gallery-list', osp.join(
-                      self.data_root, 'motion10_train_split_1_videos.txt')] +
+                  '--work-dir', work, '--save-topk', '5',
+                  '--save-features', '--linear-probe',
+                  '--video-root', self.video_root,
+                  '--gallery-list', self.train_list,
+                  '--query-list', self.test_list] +
                  self.options({}), f'retrieval {name}')
         with open(osp.join(work, 'retrieval.json')) as f:
-            return json.load(f)['metrics']
+            result = json.load(f)
+        out = {f'retrieval_r{k}': result['metrics'][f'R@{k}']
+               for k in (1, 5, 10, 20, 50)}
+        out['frozen_probe_top1'] = result['linear_probe']['test_acc']
+        return out
 
-    def finetune(self, name: str, backbone: Optional[str]) -> Dict[str, float]:
-        self.banner(f'5/5 fine-tuning: {ROW_NAMES[name]}')
-        work = osp.join(self.out_dir, f'finetune_{name}')
+    def finetune(self, name: str, backbone: Optional[str],
+                 few_labels: bool = False) -> Dict[str, float]:
+        """Fine-tune with all (or 10% of the) train labels, then test."""
+        which = '10% of the labels' if few_labels else 'all labels'
+        self.banner(f'5/5 fine-tuning with {which}: {ROW_NAMES[name]}')
+        work = self.path(f'finetune{"_10pct" if few_labels else ""}_{name}')
+        config = FEW_LABEL_CONFIG if few_labels else FINETUNE_CONFIG
+        # The few-label config repeats its list (RepeatDataset).
+        train = ('train_dataloader.dataset.dataset' if few_labels else
+                 'train_dataloader.dataset')
         opts = {
-            'train_dataloader.dataset.ann_file':
-            osp.join(self.data_root, 'motion10_train_split_1_videos.txt'),
-            'val_dataloader.dataset.ann_file':
-            osp.join(self.data_root, 'motion10_val_split_1_videos.txt'),
-            'test_dataloader.dataset.ann_file':
-            osp.join(self.data_root, 'motion10_val_split_1_videos.txt'),
+            f'{train}.ann_file':
+            (self.data(f'{NAME}_train_split_1_10pct_videos.txt')
+             if few_labels else self.train_list),
+            f'{train}.data_prefix.video': self.video_root,
         }
-        for split in ('train', 'val', 'test'):
-            opts[f'{split}_dataloader.dataset.data_prefix.video'] = osp.join(
-                self.data_root, 'videos')
+        for split in ('val', 'test'):
+            opts[f'{split}_dataloader.dataset.ann_file'] = self.test_list
+            opts[f'{split}_dataloader.dataset.data_prefix.video'] = \
+                self.video_root
         if backbone:
             opts['model.backbone.pretrained'] = backbone
-        self.run(['tools/train.py', FINETUNE_CONFIG, '--work-dir', work] +
+        self.run(['tools/train.py', config, '--work-dir', work] +
                  self.options(opts), f'fine-tuning {name}')
         test_opts = {k: v for k, v in opts.items() if k.startswith('test_')}
-        self.run(['-m', 'cacl_mm.apis.recognition', FINETUNE_CONFIG,
+        self.run(['-m', 'cacl_mm.apis.recognition', config,
                   last_checkpoint(work), '--work-dir', work] +
                  self.options(test_opts), f'testing {name}')
         with open(osp.join(work, 'test_metrics.json')) as f:
-            return json.load(f)['metrics']
-
+            metrics = json.load(f)['metrics']
+        if few_labels:
+            return dict(finetune_10pct_top1=metrics['top1'])
+        return dict(finetune_top1=metrics['top1'],
+                    finetune_mean_class_acc=metrics['mean1'],
+                    checkpoint=last_checkpoint(work))
 
     def figures(self, names: List[str]) -> Dict[str, str]:
-        """The PNGs of issue 7 into the output folder; name -> file name."""
+        """The PNGs into the output folder; name -> file name."""
         self.banner('figures: curves, retrieval grid, embedding map, '
                     'edit-distance confusion')
         classes = self.write_class_names()
-        pretrained = [n for n in names if n != 'random_init']
+        pretrained = [n for n in names if n in VARIANTS]
         out = dict(curves='curves.png', retrieval_grid='retrieval_grid.png',
                    embedding_map='embedding_map.png',
                    med_confusion='med_confusion.png')
         self.run(['tools/plot_curves.py'] +
-                 [osp.join(self.out_dir, f'pretrain_{n}') for n in pretrained]
-                 + ['--labels'] + [ROW_NAMES[n] for n in pretrained] +
-                 ['--smooth', '3', '--out',
-                  osp.join(self.out_dir, out['curves'])], 'curves')
-        self.run(['tools/visualize_retrieval.py',
-                  osp.join(self.out_dir, 'retrieval_cacl'), '--classes',
-                  classes, '--out',
-                  osp.join(self.out_dir, out['retrieval_grid'])],
-                 'retrieval grid')
+                 [self.path(f'pretrain_{n}') for n in pretrained] +
+                 ['--labels'] + [ROW_NAMES[n] for n in pretrained] +
+                 ['--smooth', '3', '--out', self.path(out['curves'])],
+                 'curves')
+        self.run(['tools/visualize_retrieval.py', self.path('retrieval_cacl'),
+                  '--classes', classes, '--out',
+                  self.path(out['retrieval_grid'])], 'retrieval grid')
         self.run(['tools/embedding_map.py'] + [
-            f'{ROW_NAMES[n]}={osp.join(self.out_dir, f"retrieval_{n}")}'
-            for n in ('random_init', 'cacl')] + [
+            f'{ROW_NAMES[n]}={self.path(f"retrieval_{n}")}'
+            for n in ('random_init', 'cacl', 'supervised')] + [
                 '--classes', classes, '--seed', str(self.seed), '--out',
-                osp.join(self.out_dir, out['embedding_map'])],
-                 'embedding map')
-        self.run(['tools/med_confusion.py', CACL_CONFIG, last_checkpoint(
-            osp.join(self.out_dir, 'pretrain_cacl')), '--ann-file',
-                  osp.join(self.data_root, 'motion10_val_split_1_videos.txt'),
-                  '--seed', str(self.seed), '--out',
-                  osp.join(self.out_dir, out['med_confusion'])] +
-                 self.options({'train_dataloader.dataset.data_prefix.video':
-                               osp.join(self.data_root, 'videos')}),
+                self.path(out['embedding_map'])], 'embedding map')
+        self.run(['tools/med_confusion.py', '--from-json',
+                  self.path('pretrain_cacl', 'diagnostics',
+                            'med_confusion.json'), '--out',
+                  self.path(out['med_confusion'])],
                  'edit-distance confusion')
         return out
 
     def write_class_names(self) -> str:
         """classInd.txt -> classes.txt (one name per line, by label)."""
         from cacl_mm.datasets.annotations import parse_class_index
-        index = parse_class_index(
-            osp.join(self.data_root, 'annotations', 'classInd.txt'))
-        path = osp.join(self.out_dir, 'classes.txt')
+        index = parse_class_index(self.data(osp.join('annotations',
+                                                     'classInd.txt')))
+        path = self.path('classes.txt')
         with open(path, 'w') as f:
             f.write('\n'.join(sorted(index, key=index.get)) + '\n')
         return path
+
+    # ------------------------------------------------------------ the job
+    def main_job(self, ablate: bool, figures: bool = True) -> dict:
+        """Every stage for one seed; writes and returns the results."""
+        probes = self.generate()
+        frame_ckpt = self.frame_encoder()
+        results: Dict[str, object] = dict(seed=self.seed, **probes)
+        names = ['random_init', 'cacl'] + (list(ABLATIONS) if ablate else [])
+        for name in names:
+            row: Dict[str, object] = {}
+            backbone = None
+            if name != 'random_init':
+                row.update(self.pretrain(name, frame_ckpt))
+                backbone = row.pop('backbone')
+            row.update(self.retrieval(name, backbone))
+            row.update(self.finetune(name, backbone))
+            row.update(self.finetune(name, backbone, few_labels=True))
+            results[name] = row
+        # The supervised upper bound: the random-init backbone trained with
+        # all labels (the random-init fine-tuning run), evaluated as a
+        # representation like the pretrained ones.
+        random_row = results['random_init']
+        supervised_ckpt = random_row.pop('checkpoint')
+        for name in names:
+            results[name].pop('checkpoint', None)
+        supervised = {k: random_row[k] for k in (
+            'finetune_top1', 'finetune_mean_class_acc', 'finetune_10pct_top1')}
+        supervised.update(self.retrieval('supervised', supervised_ckpt))
+        results['supervised'] = supervised
+        names.insert(2, 'supervised')
+        if figures:
+            results['figures'] = self.figures(names)
+        from cacl_mm.apis.retrieval import count_videos
+        results['num_train_videos'] = count_videos(self.train_list)
+        results['num_test_videos'] = count_videos(self.test_list)
+        results['elapsed_s'] = time.time() - self.start
+        with open(self.path('results.json'), 'w') as f:
+            json.dump(results, f, indent=2)
+        with open(self.path('results.md'), 'w') as f:
+            f.write('# cacl-mm demo results\n\n' + markdown(results))
+        return results
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -224,45 +343,41 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def row(retrieval: Dict[str, float], finetune: Dict[str, float]) -> dict:
-    out = {f'retrieval_r{k}': retrieval[f'R@{k}'] for k in (1, 5, 10, 20, 50)}
-    out['finetune_top1'] = finetune['top1']
-    out['finetune_mean_class_acc'] = finetune['mean1']
-    return out
+def percent(value: Optional[float]) -> str:
+    return '-' if value is None else f'{100 * value:.1f}'
 
 
 def markdown(results: dict) -> str:
-    header = ('| model | R@1 | R@5 | R@10 | R@20 | R@50 | fine-tune top-1 | '
-              'fine-tune mean class acc |')
-    lines = [header, '|' + ' --- |' * 8]
-    for name in ROW_NAMES:
+    """The results table (percentages) and notes of one seed."""
+    lines = ['| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+             '|' + ' --- |' * (len(COLUMNS) + 1)]
+    for name, title in ROW_NAMES.items():
         if name in results:
-            values = ' | '.join(f'{100 * results[name][k]:.1f}'
-                                for k in METRIC_KEYS)
-            lines.append(f'| {ROW_NAMES[name]} | {values} |')
-    probe = results.get('single_frame_probe')
+            lines.append(f'| {title} | ' + ' | '.join(
+                percent(results[name].get(k)) for k, _ in COLUMNS) + ' |')
     notes = [
         '',
         f"Embedded motion benchmark (10 classes, split 1: "
         f"{results['num_train_videos']} train / {results['num_test_videos']} "
-        f"test videos), seed {results['seed']}, {results['elapsed_s'] / 60:.1f} "
-        'min on this machine. Percentages.',
+        f"test videos), seed {results['seed']}, "
+        f"{results['elapsed_s'] / 60:.1f} min on this machine. Percentages; "
+        'the embedding mean cosine is that of the projected CACL embeddings '
+        'of different held-out clips (1.0 = collapse).',
     ]
-    if probe:
-        notes.append(
-            f"Single-frame linear probe: {100 * probe['test_acc']:.1f}% test "
-            f"accuracy (chance {100 * probe['chance']:.1f}%).")
-    med = results.get('med_confusion')
-    if med:
-        notes.append(
-            f"Edit-distance head on held-out clips: {100 * med['accuracy']:.1f}%"
-            f" (chance {100 * med['chance']:.1f}%, {med['num_clips']} clips).")
+    for key, what in (('single_frame_probe', 'Single-frame'),
+                      ('mean_frame_probe', 'Mean-frame')):
+        probe = results.get(key)
+        if probe:
+            notes.append(
+                f"{what} linear probe: {100 * probe['test_acc']:.1f}% test "
+                f"accuracy (chance {100 * probe['chance']:.1f}%).")
     figures = results.get('figures') or {}
-    titles = dict(curves='Training curves (loss_contrast, loss_sdp, acc_sdp)',
+    titles = dict(curves='Pretraining curves: losses, collapse monitor and '
+                  'the representation check',
                   retrieval_grid='Retrieval: test queries and their top-5 '
                   'train neighbours (green hit, red miss), CACL',
-                  embedding_map='t-SNE of test-split features: random init '
-                  'vs CACL',
+                  embedding_map='t-SNE of test-split features: random init, '
+                  'CACL, supervised',
                   med_confusion='Edit-distance confusion matrix (CACL, '
                   'held-out clips)')
     for key, name in figures.items():
@@ -270,47 +385,83 @@ def markdown(results: dict) -> str:
     return '\n'.join(lines + notes) + '\n'
 
 
+def study_summary(per_seed: Sequence[dict]) -> dict:
+    """Mean and sample standard deviation of every row and metric."""
+    import numpy as np
+    summary: Dict[str, object] = dict(seeds=[r['seed'] for r in per_seed])
+    for name in ROW_NAMES:
+        if not all(name in r for r in per_seed):
+            continue
+        row = {}
+        for key, _ in COLUMNS:
+            values = [r[name].get(key) for r in per_seed]
+            if any(v is None for v in values):
+                continue
+            row[key] = dict(mean=float(np.mean(values)),
+                            sd=float(np.std(values, ddof=1))
+                            if len(values) > 1 else 0.0,
+                            values=[float(v) for v in values])
+        summary[name] = row
+    for key in ('single_frame_probe', 'mean_frame_probe'):
+        summary[key] = per_seed[0].get(key)
+    summary['elapsed_s'] = [r['elapsed_s'] for r in per_seed]
+    return summary
+
+
+def study_markdown(summary: dict) -> str:
+    """The study table: mean +- sd over seeds (percentages)."""
+    lines = ['| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+             '|' + ' --- |' * (len(COLUMNS) + 1)]
+    for name, title in ROW_NAMES.items():
+        row = summary.get(name)
+        if not row:
+            continue
+        cells = []
+        for key, _ in COLUMNS:
+            stat = row.get(key)
+            cells.append('-' if stat is None else
+                         f"{100 * stat['mean']:.1f} ± {100 * stat['sd']:.1f}")
+        lines.append(f'| {title} | ' + ' | '.join(cells) + ' |')
+    seeds = ', '.join(str(s) for s in summary['seeds'])
+    total = sum(summary['elapsed_s']) / 60
+    lines += ['', f'Seeds {seeds}; mean ± sample standard deviation; '
+              f'{total:.0f} min of wall time in all.']
+    return '\n'.join(lines) + '\n'
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/motion10')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--ablate', action='store_true',
-                        help='add 3D-only MoCo and edit-distance-only rows')
+                        help='add the 3D-only MoCo, edit-distance-only and '
+                        'CACL-without-edit-distance rows')
     parser.add_argument('--quiet', action='store_true',
                         help='stage banners only; tool logs go to demo.log')
     args = parser.parse_args(argv)
 
-    demo = Demo(osp.abspath(args.out_dir), osp.abspath(args.data_root),
-                args.seed, args.quiet)
-    probe = demo.generate()
-    frame_ckpt = demo.frame_encoder()
-    results = dict(seed=args.seed, single_frame_probe=probe)
-    names = ['random_init', 'cacl'] + (['moco_3d_only', 'sdp_only']
-                                        if args.ablate else [])
-    for name in names:
-        backbone = None if name == 'random_init' else demo.pretrain(
-            name, frame_ckpt)
-        results[name] = row(demo.retrieval(name, backbone),
-                            demo.finetune(name, backbone))
-    results['figures'] = demo.figures(names)
-    with open(osp.join(demo.out_dir, 'med_confusion.json')) as f:
-        med = json.load(f)
-    results['med_confusion'] = {k: med[k] for k in ('accuracy', 'chance',
-                                                    'num_clips')}
-    from cacl_mm.apis.retrieval import count_videos
-    results['num_train_videos'] = count_videos(
-        osp.join(demo.data_root, 'motion10_train_split_1_videos.txt'))
-    results['num_test_videos'] = count_videos(
-        osp.join(demo.data_root, 'motion10_val_split_1_videos.txt'))
-    results['elapsed_s'] = time.time() - demo.start
-    with open(osp.join(demo.out_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
-    table = markdown(results)
-    with open(osp.join(demo.out_dir, 'results.md'), 'w') as f:
-        f.write('# cacl-mm demo results\n\n' + table)
-    demo.banner(f'done: {demo.out_dir}/results.json, results.md')
-    print(table)
+    out_dir = osp.abspath(args.out_dir)
+    data_root = osp.abspath(args.data_root)
+    start = time.time()
+    per_seed = []
+    for seed in args.seeds:
+        seed_dir = out_dir if len(args.seeds) == 1 else osp.join(
+            out_dir, f'seed_{seed}')
+        demo = Demo(seed_dir, data_root, seed, args.quiet)
+        results = demo.main_job(args.ablate)
+        demo.banner(f'done: {seed_dir}/results.json, results.md')
+        print(markdown(results))
+        per_seed.append(results)
+    if len(per_seed) > 1:
+        summary = study_summary(per_seed)
+        summary['wall_time_s'] = time.time() - start
+        with open(osp.join(out_dir, 'study.json'), 'w') as f:
+            json.dump(summary, f, indent=2)
+        table = study_markdown(summary)
+        with open(osp.join(out_dir, 'study.md'), 'w') as f:
+            f.write('# cacl-mm study\n\n' + table)
+        print(table)
     return 0
 
 

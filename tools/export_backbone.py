@@ -12,12 +12,27 @@ import argparse
 import sys
 
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 import cacl_mm  # noqa: F401  (compat + registration)
 from cacl_mm.utils import (backbone_config_from_checkpoint,
                            backbone_state_dict, load_checkpoint_dict,
                            save_atomic)
 from mmaction.registry import MODELS
+
+
+def plain(value):
+    """``value`` with every ``ConfigDict`` (at any depth) a plain dict.
+
+    What the file holds must pass ``torch.load(weights_only=True)``, which
+    refuses mmengine's ``ConfigDict`` (C3D's and R(2+1)D's ``conv_cfg`` and
+    ``norm_cfg`` are nested ones).
+    """
+    if isinstance(value, dict):  # ConfigDict is a dict
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
 
 
 def export(checkpoint: str, out: str, config: str = None,
@@ -30,11 +45,14 @@ def export(checkpoint: str, out: str, config: str = None,
             load_checkpoint_dict(checkpoint))
         if backbone_cfg is None:
             raise ValueError(f'{checkpoint} has no saved config; pass --config')
+    # Backbones build their layers through mmcv's registries by name
+    # (R(2+1)D's Conv2plus1d): MMAction2's scope must be the default.
+    init_default_scope('mmaction')
     backbone = MODELS.build(backbone_cfg)
     state = backbone_state_dict(checkpoint, backbone, prefix)
     save_atomic(dict(state_dict=state,
-                     meta=dict(source=checkpoint, backbone=dict(backbone_cfg))),
-                out)
+                     meta=dict(source=checkpoint,
+                               backbone=plain(backbone_cfg))), out)
     return state
 
 

@@ -3,6 +3,11 @@
     python tools/med_confusion.py CONFIG CHECKPOINT --out med_confusion.png \
         [--ann-file held-out list (default: the train list's _val_ twin)] \
         [--repeats 4]
+    python tools/med_confusion.py --from-json med_confusion.json --out F.png
+
+The second form draws a matrix saved by ``ShuffleDegreeMetric(out_file=...)``
+(the representation check of the pretraining configs, or ``tools/test.py``
+on a pretraining config) without running the model again.
 
 Each held-out video gives ``--repeats`` clips through the training pipeline
 (ShuffleByMED draws a fresh shuffle each time); the online 3D CNN and the
@@ -65,8 +70,9 @@ def main(argv=None) -> int:
     from mmengine.config import DictAction
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', nargs='?')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('--from-json', help='draw a saved confusion matrix')
     parser.add_argument('--out', required=True, help='PNG file')
     parser.add_argument('--ann-file', help='held-out list')
     parser.add_argument('--repeats', type=int, default=4)
@@ -79,6 +85,18 @@ def main(argv=None) -> int:
     from cacl_mm.utils.cli import USER_ERRORS
     from cacl_mm.visualization.med_confusion import (med_confusion_matrix,
                                                      plot_med_confusion)
+    if args.from_json:
+        try:
+            with open(args.from_json) as f:
+                matrix = np.asarray(json.load(f)['matrix'], dtype=np.int64)
+        except (OSError, KeyError, ValueError) as error:
+            print(f'med_confusion: error: cannot read a matrix from '
+                  f'{args.from_json}: {error}', file=sys.stderr)
+            return 2
+        print(plot_med_confusion(matrix, args.out))
+        return 0
+    if not (args.config and args.checkpoint):
+        parser.error('CONFIG and CHECKPOINT are required without --from-json')
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     try:

@@ -38,7 +38,18 @@ def main(argv=None) -> int:
     parser.add_argument('--save-features', action='store_true',
                         help='write the features to retrieval_features.npz '
                         '(for tools/embedding_map.py)')
-    parser.add_argument('--prefix', default='backbone.')
+    parser.add_argument('--linear-probe', action='store_true',
+                        help='also fit a linear classifier on the frozen '
+                        'train features and score the test videos '
+                        '(linear_probe in retrieval.json)')
+    parser.add_argument('--prefix', help='key prefix of the evaluated '
+                        "weights in the checkpoint (default: 'backbone.' if "
+                        "the checkpoint has such keys, '' for a file of "
+                        "tools/export_backbone.py; 'transformer.' with "
+                        '--model-key transformer)')
+    parser.add_argument('--model-key', default='backbone',
+                        help="model.<key> to evaluate: 'backbone' (the 3D "
+                        "CNN) or 'transformer' (CACL's Transformer)")
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -51,13 +62,26 @@ def main(argv=None) -> int:
     work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0], 'retrieval')
     retrieval_cfg = build_retrieval_cfg(
-        cfg, work_dir, args.gallery_list, args.query_list, args.video_root,
-        args.num_clips, args.clip_len, args.frame_interval, args.crop_size,
-        args.feature, args.batch_size, args.num_workers, args.save_topk,
-        save_features=args.save_features, launcher=args.launcher)
+        cfg, work_dir, gallery_list=args.gallery_list,
+        query_list=args.query_list, video_root=args.video_root,
+        num_clips=args.num_clips, clip_len=args.clip_len,
+        frame_interval=args.frame_interval, crop_size=args.crop_size,
+        feature=args.feature, batch_size=args.batch_size,
+        num_workers=args.num_workers, save_topk=args.save_topk,
+        save_features=args.save_features or args.linear_probe,
+        launcher=args.launcher, model_key=args.model_key)
+    prefix = args.prefix
+    if prefix is None and args.model_key != 'backbone':
+        prefix = f'{args.model_key}.'
+
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
-    metrics = run_retrieval(retrieval_cfg, checkpoint, args.prefix)
-    print(' '.join(f'{k}={v:.4f}' for k, v in metrics.items() if k.startswith('R@')))
+    metrics = run_retrieval(retrieval_cfg, checkpoint, prefix,
+                            linear_probe=args.linear_probe)
+    print(' '.join(f'{k}={v:.4f}' for k, v in metrics.items()
+                   if k.startswith('R@')))
+    if args.linear_probe:
+        print(f"frozen-feature linear probe: test accuracy "
+              f"{metrics['linear_probe_top1']:.4f}")
     return 0
 
 

@@ -44,14 +44,19 @@ def build_retrieval_cfg(cfg: Config,
                         num_workers: int = 2,
                         save_topk: int = 0,
                         save_features: bool = False,
-                        launcher: str = 'none') -> Config:
+                        launcher: str = 'none',
+                        model_key: str = 'backbone') -> Config:
     """A test-only config: train-split gallery, test-split queries.
 
     Clip length, stride, crop size, data lists and root default to those of
     ``cfg``'s training pipeline; the backbone and data preprocessor are
     ``cfg.model``'s, so the config of any MMAction2 recognizer or of a CACL
-    pretraining run works.
+    pretraining run works. ``model_key='transformer'`` evaluates a CACL
+    model's Transformer clip encoder instead of its 3D CNN.
     """
+    if model_key not in cfg.model:
+        raise KeyError(f'the config\'s model has no {model_key!r} to '
+                       f'evaluate (it has {sorted(cfg.model)})')
     train_ds = train_dataset_cfg(cfg)
     while train_ds is not None and 'ann_file' not in train_ds and 'dataset' in train_ds:
         train_ds = train_ds['dataset']
@@ -71,31 +76,30 @@ def build_retrieval_cfg(cfg: Config,
         dict(type='Resize', scale=(-1, int(round(crop_size * 128 / 112)))),
         dict(type='CenterCrop', crop_size=crop_size),
         dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs'),
+        dict(type='PackActionInputs', algorithm_keys=('retrieval_role', )),
     ]
 
-    def dataset(ann_file: str) -> dict:
-        # test_mode: a broken video raises (a skip would bias recall)
-        return dict(type='RobustVideoDataset', ann_file=ann_file,
-                    data_prefix=dict(video=video_root), pipeline=pipeline,
-                    test_mode=True)
 
     model = cfg.model
     new = dict(
         default_scope='mmaction',
         custom_imports=dict(imports=['cacl_mm'], allow_failed_imports=False),
         work_dir=work_dir,
-        model=dict(type='VideoFeatureExtractor', backbone=model['backbone'],
+        model=dict(type='VideoFeatureExtractor', backbone=model[model_key],
                    feature=feature,
                    data_preprocessor=model.get('data_preprocessor')),
         test_dataloader=dict(
             batch_size=batch_size, num_workers=num_workers,
             persistent_workers=False,
             sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(type='ConcatDataset',
-                         datasets=[dataset(gallery_list), dataset(query_list)])),
+            # test_mode: a broken video raises (a skip would bias recall)
+            dataset=dict(type='RetrievalVideoDataset',
+                         gallery_ann_file=gallery_list,
+                         query_ann_file=query_list,
+                         data_prefix=dict(video=video_root),
+                         pipeline=pipeline)),
         test_evaluator=dict(
-            type='VideoRetrievalMetric', gallery_size=count_videos(gallery_list),
+            type='VideoRetrievalMetric',
             out_file=osp.join(work_dir, 'retrieval_topk.json') if save_topk else None,
             save_topk=save_topk,
             features_file=(osp.join(work_dir, 'retrieval_features.npz')
@@ -117,14 +121,21 @@ def build_retrieval_cfg(cfg: Config,
 
 
 def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
-                  prefix: str = 'backbone.') -> Dict[str, float]:
+                  prefix: Optional[str] = None,
+                  linear_probe: bool = False) -> Dict[str, float]:
     """Load the backbone weights and run the test loop.
 
     Args:
         retrieval_cfg (Config): From :func:`build_retrieval_cfg`.
         checkpoint (str, optional): Checkpoint holding the backbone under
             ``prefix``; None evaluates the randomly initialised backbone.
-        prefix (str): Key prefix of the backbone in the checkpoint.
+        prefix (str, optional): Key prefix of the backbone in the
+            checkpoint; None: ``'backbone.'`` when the checkpoint has such
+            keys, else ``''`` (a file of ``tools/export_backbone.py``).
+        linear_probe (bool): Also fit a linear classifier on the frozen
+            gallery (train) features and score it on the queries (test):
+            ``linear_probe`` in ``retrieval.json``. Needs the config built
+            with ``save_features=True``.
 
     Returns:
         dict: R@k metrics; also written to ``<work_dir>/retrieval.json``.
@@ -142,16 +153,25 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
             backbone_state_dict(checkpoint, model.backbone, prefix))
     else:
         model.init_weights()
+    features_file = retrieval_cfg.test_evaluator.get('features_file')
+    if linear_probe and not features_file:
+        raise ValueError('the linear probe needs the features: build the '
+                         'retrieval config with save_features=True')
     metrics = runner.test()
     result = {k.split('/')[-1]: v for k, v in metrics.items()}
     if is_main_process():
+        dataset = retrieval_cfg.test_dataloader.dataset
+        record = dict(checkpoint=checkpoint, metrics=result,
+                      feature=retrieval_cfg.model.feature,
+                      gallery_list=dataset.gallery_ann_file,
+                      query_list=dataset.query_ann_file,
+                      video_root=dataset.data_prefix.video)
+        if linear_probe:
+            from ..evaluation.probes import frozen_feature_probe
+            record['linear_probe'] = frozen_feature_probe(features_file)
         os.makedirs(retrieval_cfg.work_dir, exist_ok=True)
         with open(osp.join(retrieval_cfg.work_dir, 'retrieval.json'), 'w') as f:
-            datasets = retrieval_cfg.test_dataloader.dataset.datasets
-            json.dump(dict(checkpoint=checkpoint, metrics=result,
-                           feature=retrieval_cfg.model.feature,
-                           gallery_list=datasets[0].ann_file,
-                           query_list=datasets[1].ann_file,
-                           video_root=datasets[0].data_prefix.video),
-                      f, indent=2)
+            json.dump(record, f, indent=2)
+        if linear_probe:
+            result['linear_probe_top1'] = record['linear_probe']['test_acc']
     return result

@@ -1,5 +1,6 @@
-from .robust_video_dataset import BadVideoError, RobustVideoDataset
+from .robust_video_dataset import (BadVideoError, RetrievalVideoDataset,
+                                   RobustVideoDataset)
 from .transforms import MEDPermutationSampler, MultiViewClip, ShuffleByMED
 
-__all__ = ['BadVideoError', 'RobustVideoDataset', 'ShuffleByMED',
+__all__ = ['BadVideoError', 'RetrievalVideoDataset', 'RobustVideoDataset', 'ShuffleByMED',
            'MEDPermutationSampler', 'MultiViewClip']

@@ -179,6 +179,36 @@ def write_list(path: str, lines: List[str]) -> str:
     return path
 
 
+def subsample_per_class(lines: List[str], fraction: float,
+                        seed: int = 0) -> List[str]:
+    """A class-balanced subset of MMAction2 list lines (a few-label split).
+
+    Keeps ``round(fraction * n_c)`` (at least one) videos of each class c,
+    drawn with ``seed``, in their original order.
+
+    Args:
+        lines (list[str]): ``path label`` lines.
+        fraction (float): In (0, 1].
+        seed (int): Seed of the draw.
+
+    Returns:
+        list[str]: The kept lines.
+    """
+    import numpy as np
+    if not 0 < fraction <= 1:
+        raise ValueError(f'fraction must be in (0, 1], got {fraction}')
+    by_class: Dict[str, List[int]] = {}
+    for index, line in enumerate(lines):
+        by_class.setdefault(line.split()[-1], []).append(index)
+    rng = np.random.default_rng(seed)
+    kept = set()
+    for label in sorted(by_class, key=int):
+        indices = by_class[label]
+        count = max(1, int(round(fraction * len(indices))))
+        kept.update(rng.choice(indices, size=count, replace=False).tolist())
+    return [line for index, line in enumerate(lines) if index in kept]
+
+
 def list_file_names(name: str, split: int) -> Tuple[str, str]:
     """MMAction2's names: ``<name>_train_split_N_videos.txt`` and ``..._val_...``."""
     return (f'{name}_train_split_{split}_videos.txt',

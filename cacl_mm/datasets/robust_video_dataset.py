@@ -198,3 +198,41 @@ class RobustVideoDataset(VideoDataset):
                       level=30)
         self._pending_skips.append(dict(path=error.path, reason=error.reason))
         return None
+
+
+@DATASETS.register_module()
+class RetrievalVideoDataset(RobustVideoDataset):
+    """A train-split gallery and test-split queries as one dataset.
+
+    Video retrieval (and the representation check during pretraining)
+    embeds every video of both lists once; each sample carries
+    ``retrieval_role`` (``'gallery'`` or ``'query'``; pack it with
+    ``PackActionInputs(algorithm_keys=('retrieval_role', ...))``) so that
+    ``VideoRetrievalMetric`` needs no list length, and a config overrides
+    each list with one key. ``test_mode`` defaults to True: a broken video
+    raises instead of being skipped, since a skip would bias the metric.
+
+    Args:
+        gallery_ann_file (str): List of the gallery (train split) videos.
+        query_ann_file (str): List of the query (test split) videos.
+        pipeline (list): Data transforms.
+        **kwargs: ``RobustVideoDataset`` arguments (``data_prefix``, ...).
+    """
+
+    def __init__(self, gallery_ann_file: str, query_ann_file: str,
+                 pipeline: List[Union[dict, Callable]], **kwargs) -> None:
+        kwargs.setdefault('test_mode', True)
+        self.lists = dict(gallery=gallery_ann_file, query=query_ann_file)
+        super().__init__(gallery_ann_file, pipeline, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Both lists, validated, each sample tagged with its role."""
+        data_list = []
+        for role, ann_file in self.lists.items():
+            if self.data_root and not osp.isabs(ann_file):
+                ann_file = osp.join(self.data_root, ann_file)
+            self.ann_file = ann_file
+            for info in super().load_data_list():
+                info['retrieval_role'] = role
+                data_list.append(info)
+        return data_list

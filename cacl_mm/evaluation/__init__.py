@@ -1,4 +1,6 @@
-from .metrics import VideoRetrievalMetric
+from .metrics import (EmbeddingSpreadMetric, ShuffleDegreeMetric,
+                      VideoRetrievalMetric)
 from .retrieval import recall_at_k, topk_neighbours
 
-__all__ = ['VideoRetrievalMetric', 'recall_at_k', 'topk_neighbours']
+__all__ = ['EmbeddingSpreadMetric', 'ShuffleDegreeMetric',
+           'VideoRetrievalMetric', 'recall_at_k', 'topk_neighbours']

@@ -41,15 +41,17 @@ def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
 
 
 def backbone_state_dict(path: str, backbone: nn.Module,
-                        prefix: str = 'backbone.') -> Dict[str, torch.Tensor]:
+                        prefix: Optional[str] = 'backbone.'
+                        ) -> Dict[str, torch.Tensor]:
     """The weights of ``backbone`` stored under ``prefix`` in a checkpoint.
 
     Args:
         path (str): A CACL, FrameMoCo, Recognizer3D or exported checkpoint.
         backbone (nn.Module): A module of the expected architecture; every
             one of its keys must be found with the same shape.
-        prefix (str): Key prefix of the backbone (``''`` for an exported,
-            plain backbone state dict).
+        prefix (str, optional): Key prefix of the backbone (``''`` for an
+            exported, plain backbone state dict); None: ``'backbone.'``
+            when the checkpoint has such keys, else ``''``.
 
     Returns:
         dict: A state dict loadable into ``backbone`` with ``strict=True``.
@@ -58,6 +60,9 @@ def backbone_state_dict(path: str, backbone: nn.Module,
         ValueError: Naming the checkpoint and the missing or mismatched keys.
     """
     state = state_dict_of(load_checkpoint_dict(path))
+    if prefix is None:
+        prefix = 'backbone.' if any(
+            k.startswith('backbone.') for k in state) else ''
     found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     expected = backbone.state_dict()
     missing = [k for k in expected if k not in found]

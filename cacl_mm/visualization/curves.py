@@ -10,8 +10,14 @@ import numpy as np
 
 from .figure import new_figure, save_figure
 
-#: CACL's curves: contrastive loss, edit-distance loss and accuracy.
-CURVE_KEYS = ('loss_contrast', 'loss_sdp', 'acc_sdp')
+#: CACL's curves: the two losses and the training accuracy of the
+#: edit-distance head, the collapse monitor of the 3D embeddings, and the
+#: representation check of the validation loop (retrieval R@1 of held-out
+#: queries, spread of their embeddings, held-out edit-distance accuracy).
+CURVE_KEYS = ('loss_contrast', 'loss_sdp', 'acc_sdp', 'cos_cnn_q',
+              'retrieval/R@1', 'embedding/mean_cosine', 'sdp/accuracy')
+#: Panels per row of the figure.
+PANELS_PER_ROW = 4
 
 Curve = Tuple[np.ndarray, np.ndarray]
 
@@ -99,15 +105,24 @@ def plot_curves(work_dirs: Sequence[str],
         raise KeyError(f'{", ".join(missing)} not logged in any of '
                        f'{", ".join(work_dirs)} (found: '
                        f'{sorted(set().union(*curves)) or "none of " + str(list(keys))})')
-    fig, axes = new_figure(size, ncols=len(keys))
-    for ax, key in zip(axes[0], keys):
+    ncols = min(len(keys), PANELS_PER_ROW)
+    nrows = -(-len(keys) // ncols)
+    fig, axes = new_figure((size[0], size[1] * nrows), nrows=nrows,
+                           ncols=ncols)
+    panels = [ax for row in axes for ax in row]
+    for ax, key in zip(panels, keys):
+        # Validation metrics ('group/name') are few points: not smoothed.
+        key_window = 1 if '/' in key else window
         for label, curve in zip(labels, curves):
             if key in curve:
                 steps, values = curve[key]
-                ax.plot(steps, smooth(values, window), label=label, lw=1.2)
+                ax.plot(steps, smooth(values, key_window), label=label,
+                        lw=1.2, marker='o' if '/' in key else None, ms=3)
         ax.set_title(key)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+    for ax in panels[len(keys):]:
+        ax.set_visible(False)
+    panels[0].legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out_file)

@@ -9,8 +9,9 @@ _base_ = ['./_base_/finetune_runtime.py', './_base_/r3d18_recognizer.py']
 num_classes = 10
 clip_len = 8
 model = dict(
-    backbone=dict(base_channels=8, temporal_strides=(1, 1, 2, 2),
-                  with_pool1=True, with_pool2=True),
+    # The backbone of configs/cacl/cacl_tiny_r3d_synthetic.py.
+    backbone=dict(base_channels=8, with_pool1=False, with_pool2=False,
+                  temporal_strides=(1, 1, 1, 2)),
     cls_head=dict(num_classes=num_classes, in_channels=64, dropout_ratio=0.3))
 
 dataset_type = 'RobustVideoDataset'
@@ -91,7 +92,10 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-max_epochs = 12
+# 30 epochs at lr 0.01 (750 steps): the randomly initialised backbone then
+# reaches the supervised bound (40 epochs: 97.5% test top-1). lr 0.05, the
+# old value, kept the training loss at ln C on another motion dataset.
+max_epochs = 30
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
     val_interval=max_epochs)
@@ -99,7 +103,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,

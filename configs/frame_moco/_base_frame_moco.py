@@ -27,8 +27,12 @@ view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
     dict(type='Resize', scale=(112, 112), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-         hue=0.1),
+    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
+             saturation=0.4, hue=0.1)]),
+    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
+             saturation=(0., 0.), hue=0)]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
@@ -36,5 +40,6 @@ train_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
-    dict(type='PackActionInputs'),
+    # sample_idx: the queue never offers a frame its own video's keys
+    dict(type='PackActionInputs', algorithm_keys=('sample_idx', )),
 ]

@@ -3,14 +3,22 @@
 _base_ = ['./_base_frame_moco.py']
 model = dict(
     backbone=dict(depth=18),
+    # 1024 keys over 400 videos x 4 passes: a frame never meets keys of its
+    # own video as negatives (mask_same_video), so the queue may exceed the
+    # number of videos.
     contrast_head=dict(in_channels=dict(cnn=512), hidden_channels=256,
-                       queue_len=256))
+                       queue_len=1024))
 # No Flip: on the motion benchmark a mirror turns MoveLeft into MoveRight.
+# Crops keep >= 50% of the frame, so the object usually stays in view.
 view_pipeline = [
-    dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
+    dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(32, 32), keep_ratio=False),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-         hue=0.1),
+    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
+             saturation=0.4, hue=0.1)]),
+    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
+             saturation=(0., 0.), hue=0)]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
@@ -18,12 +26,13 @@ train_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', algorithm_keys=('sample_idx', )),
 ]
 train_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=False,
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='RepeatDataset',

@@ -8,6 +8,7 @@ train_dataloader = dict(
     num_workers=8,
     # False: EpochSeedHook reseeds the workers per epoch (exact --resume).
     persistent_workers=False,
+    drop_last=True,  # MoCo: shuffle-BN needs equal batches
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         # Each pass draws one random frame per video; repeat to see more.

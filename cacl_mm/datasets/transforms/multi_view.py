@@ -42,12 +42,24 @@ class MultiViewClip(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         """Return ``results`` with stacked views in ``imgs``."""
+        frames = results['imgs']
+        num_clips = int(results.get('num_clips', 1))
+        if num_clips not in (1, self.num_views):
+            raise ValueError(
+                f'MultiViewClip(num_views={self.num_views}) got '
+                f'{num_clips} clips per sample: sample 1 clip (every view '
+                'augments the same frames) or one clip per view '
+                f'(SampleFrames num_clips={self.num_views})')
+        per_view = len(frames) // num_clips
         views = []
         for index in range(self.num_views):
             last = index == self.num_views - 1
             view = results if last else copy.copy(results)
+            if num_clips > 1:  # view i reads clip i (another time window)
+                view['imgs'] = frames[index * per_view:(index + 1) * per_view]
+                view['num_clips'] = 1
             if not last:
-                view['imgs'] = [np.array(img) for img in results['imgs']]
+                view['imgs'] = [np.array(img) for img in view['imgs']]
             view = self.pipeline(view)
             if view is None:
                 raise RuntimeError(f'MultiViewClip: view {index} pipeline '

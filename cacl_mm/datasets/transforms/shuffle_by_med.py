@@ -101,9 +101,13 @@ class ShuffleByMED(BaseTransform):
 
     Randomness comes from numpy's global generator, which mmengine seeds
     (per dataloader worker too), so runs are reproducible under ``seed``.
+    With ``seed`` set here, each sample's shuffle is instead a function of
+    ``(seed, sample_idx)`` alone: a validation set then sees the same
+    shuffles at every evaluation, in any worker.
 
     Required keys: ``clip_len`` (from ``SampleFrames``) unless ``clip_len``
-    is given, ``num_clips`` when present must be 1.
+    is given. With several clips per sample (one per view, from different
+    time windows) every clip is shuffled by the same order.
 
     Added keys:
         - shuffle_order (np.ndarray): int64 (T,), the shuffled frame order.
@@ -113,14 +117,19 @@ class ShuffleByMED(BaseTransform):
     Args:
         clip_len (int, optional): T. Defaults to the sampled clip length.
         batch_size (int): Proposals per buffer refill. Defaults to 512.
+        seed (int, optional): Draw each sample's shuffle from
+            ``(seed, sample_idx)`` (fixed validation shuffles). Defaults to
+            None (numpy's global generator).
     """
 
     def __init__(self, clip_len: Optional[int] = None,
-                 batch_size: int = 512) -> None:
+                 batch_size: int = 512,
+                 seed: Optional[int] = None) -> None:
         if clip_len is not None and clip_len < 2:
             raise ValueError(f'ShuffleByMED: clip_len must be >= 2, got {clip_len}')
         self.clip_len = clip_len
         self.batch_size = batch_size
+        self.seed = seed
         self._samplers: Dict[int, MEDPermutationSampler] = {}
         self._pid: Optional[int] = None
 
@@ -146,10 +155,6 @@ class ShuffleByMED(BaseTransform):
         self._samplers, self._pid = {}, None
 
     def _clip_len(self, results: Dict) -> int:
-        if results.get('num_clips', 1) != 1:
-            raise ValueError(
-                'ShuffleByMED expects one clip per sample (SampleFrames '
-                f'num_clips=1), got num_clips={results["num_clips"]}')
         sampled = results.get('clip_len')
         if self.clip_len is None:
             if sampled is None:
@@ -163,7 +168,13 @@ class ShuffleByMED(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         """Add ``shuffle_order``, ``med`` and ``med_label`` to ``results``."""
-        sampler = self._sampler(self._clip_len(results))
+        clip_len = self._clip_len(results)
+        if self.seed is None:
+            sampler = self._sampler(clip_len)
+        else:
+            rng = np.random.default_rng(
+                [self.seed, int(results.get('sample_idx', 0))])
+            sampler = MEDPermutationSampler(clip_len, rng, batch_size=64)
         med = sampler.draw_distance()
         results['shuffle_order'] = sampler.permutation(med)
         results['med'] = med
@@ -172,4 +183,4 @@ class ShuffleByMED(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(clip_len={self.clip_len}, '
-                f'batch_size={self.batch_size})')
+                f'batch_size={self.batch_size}, seed={self.seed})')

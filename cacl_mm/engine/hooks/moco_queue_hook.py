@@ -16,6 +16,19 @@ def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if is_model_wrapper(model) else model
 
 
+def count_distinct_videos(dataset: Any) -> int:
+    """Videos behind a dataset, looking through ``RepeatDataset`` wrappers
+    (which show each video ``times`` times)."""
+    while hasattr(dataset, 'times') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    return len(dataset)
+
+
+def _all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
+    """This tensor of every rank, concatenated in rank order."""
+    return torch.cat(dist.all_gather(tensor.contiguous()), dim=0)
+
+
 @HOOKS.register_module()
 class MoCoQueueHook(Hook):
     """Update CACL's momentum encoders and queues after the optimizer step.
@@ -65,12 +78,14 @@ class MoCoQueueHook(Hook):
                 f'model.contrast_head.queue_len={head.queue_len} is smaller '
                 f'than the keys of one step (train_dataloader.batch_size='
                 f'{loader.batch_size} x {dist.get_world_size()} processes)')
-        num_videos = len(loader.dataset)
-        if head.queue_len >= num_videos:
+        num_videos = count_distinct_videos(loader.dataset)
+        if head.queue_len >= num_videos and not head.mask_same_video:
             raise ValueError(
                 f'model.contrast_head.queue_len={head.queue_len} must stay '
                 f'below the number of training videos ({num_videos}), or a '
-                "video's own earlier keys become its negatives")
+                "video's own earlier keys become its negatives: set "
+                f'model.contrast_head.queue_len={max(keys_per_step, num_videos // 2)}'
+                ' or model.contrast_head.mask_same_video=True')
 
     def after_train_iter(self,
                          runner,
@@ -82,6 +97,4 @@ class MoCoQueueHook(Hook):
         momentum = self.momentum_at(model.momentum, runner.iter,
                                     runner.max_iters)
         model.momentum_update(momentum)
-        for arch, keys in model.pop_pending_keys().items():
-            gathered = torch.cat(dist.all_gather(keys.contiguous()), dim=0)
-            model.contrast_head.enqueue(arch, gathered)
+        model.enqueue_pending_keys(gather=_all_gather_cat)

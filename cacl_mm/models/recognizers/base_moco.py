@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -13,14 +13,23 @@ from mmaction.utils import OptConfigType, SampleList
 from ...utils.run_state import describe_run_state, record_losses
 
 
-def pool_features(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
+def pool_features(feats: Union[torch.Tensor, tuple],
+                  keep_time: bool = False) -> torch.Tensor:
     """Global-average-pool a backbone output to (N, D).
 
     Accepts (N, C, [T,] H, W) feature maps (ResNet3d, R(2+1)D, 2D ResNet),
     (N, D) vectors (C3D's fc7) or a tuple of stages (the last is used).
+    With ``keep_time``, (N, C, T, H, W) maps are pooled over space only and
+    flattened to (N, C * T): one feature vector per time slot.
     """
     if isinstance(feats, (tuple, list)):
         feats = feats[-1]
+    if keep_time:
+        if feats.ndim != 5:
+            raise ValueError(
+                'a time-resolved feature needs (N, C, T, H, W) feature maps; '
+                f'this backbone gives shape {tuple(feats.shape)}')
+        return feats.mean(dim=(3, 4)).flatten(1)
     if feats.ndim > 2:
         feats = feats.flatten(2).mean(dim=2)
     return feats
@@ -50,10 +59,13 @@ class CNNBranch(nn.Module):
         self.projection = projection
         self.channels_last = channels_last
 
+    def feature_maps(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Backbone inputs -> the backbone's output, unpooled."""
+        return self.backbone(to_memory_format(inputs, self.channels_last))
+
     def features(self, inputs: torch.Tensor) -> torch.Tensor:
         """Backbone inputs -> (N, D) pooled features."""
-        return pool_features(self.backbone(to_memory_format(
-            inputs, self.channels_last)))
+        return pool_features(self.feature_maps(inputs))
 
 
 def to_memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
@@ -103,7 +115,9 @@ class BaseMoCo(BaseModel):
         self.momentum = momentum
         self.channels_last = channels_last
         self._pending_keys: Optional[Dict[str, torch.Tensor]] = None
+        self._pending_ids: Optional[torch.Tensor] = None
         self._warned_no_hook = False
+        self._warned_no_ids = False
 
     def momentum_encoders(self) -> Dict[str, tuple]:
         """``{arch: (ema_module, online_branch)}``."""
@@ -136,7 +150,56 @@ class BaseMoCo(BaseModel):
     def pop_pending_keys(self) -> Dict[str, torch.Tensor]:
         """The momentum keys of the last ``loss()`` call, handed over once."""
         keys, self._pending_keys = self._pending_keys or {}, None
+        self._pending_ids = None
         return keys
+
+    def _set_pending_keys(self, keys: Dict[str, torch.Tensor],
+                          sample_ids: Optional[torch.Tensor]) -> None:
+        """Keep this step's momentum keys (and their videos) for the queue."""
+        self._pending_keys = {k: v.detach() for k, v in keys.items()}
+        self._pending_ids = sample_ids
+
+    @torch.no_grad()
+    def enqueue_pending_keys(
+            self,
+            gather: Callable[[torch.Tensor], torch.Tensor] = lambda x: x
+    ) -> None:
+        """Write the keys of the last ``loss()`` call into the queues.
+
+        Args:
+            gather (Callable): Concatenates a tensor over all ranks in rank
+                order (identity in one process), so every rank writes the
+                same queue.
+        """
+        ids = self._pending_ids
+        keys = self.pop_pending_keys()
+        if not keys or self.contrast_head is None:
+            return
+        gathered_ids = None if ids is None else gather(ids)
+        for arch, arch_keys in keys.items():
+            self.contrast_head.enqueue(arch, gather(arch_keys), gathered_ids)
+
+    def sample_ids(self, data_samples: SampleList,
+                   device: torch.device) -> Optional[torch.Tensor]:
+        """(N,) dataset index of each sample's video, or None if not packed.
+
+        ``PackActionInputs(algorithm_keys=(..., 'sample_idx'))`` packs it;
+        ``RepeatDataset`` keeps the index of the repeated video.
+        """
+        values = [sample.get('sample_idx') for sample in data_samples or []]
+        if not values or any(v is None for v in values):
+            head = getattr(self, 'contrast_head', None)
+            if head is not None and head.mask_same_video and \
+                    not self._warned_no_ids:
+                warnings.warn(
+                    f'{type(self).__name__}: contrast_head.mask_same_video is '
+                    "on but the data samples carry no 'sample_idx': add it to "
+                    'PackActionInputs(algorithm_keys=...) in the train '
+                    'pipeline, or a video can meet its own keys as negatives')
+                self._warned_no_ids = True
+            return None
+        return torch.as_tensor([int(v) for v in values], dtype=torch.long,
+                               device=device)
 
     def _warn_if_keys_unconsumed(self) -> None:
         if self._pending_keys is not None and not self._warned_no_hook:

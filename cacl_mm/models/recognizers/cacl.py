@@ -1,7 +1,7 @@
 """``CACL``: Cross-Architecture Contrastive Learning (CVPR 2022) for MMAction2."""
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -12,7 +12,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..heads.cross_arch_contrastive_head import CrossArchContrastiveHead
 from ..utils.batch_shuffle import shuffle_bn_forward
-from .base_moco import BaseMoCo, CNNBranch, convert_channels_last
+from .base_moco import (BaseMoCo, CNNBranch, convert_channels_last,
+                        pool_features)
 
 
 def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor:
@@ -85,6 +86,11 @@ class CACL(BaseMoCo):
         shuffle_bn_splits (int): In one process, the number of BatchNorm
             sub-batches the momentum 3D CNN uses (single-GPU shuffle-BN).
             Defaults to 2.
+        sdp_temporal (bool): Feed the shuffle-degree head one feature per
+            time slot of the 3D CNN's last stage (pooled over space only,
+            ``sdp_head.in_channels`` = 2 x channels x slots) instead of the
+            globally pooled features. The distance counts displaced frames,
+            which a clip-level average cannot locate. Defaults to False.
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
         channels_last (bool): 3D CNNs in ``torch.channels_last_3d`` layout.
@@ -100,6 +106,7 @@ class CACL(BaseMoCo):
                  clip_len: int = 16,
                  momentum: float = 0.999,
                  shuffle_bn_splits: int = 2,
+                 sdp_temporal: bool = False,
                  data_preprocessor: OptConfigType = None,
                  channels_last: bool = False,
                  init_cfg: OptConfigType = None) -> None:
@@ -112,6 +119,7 @@ class CACL(BaseMoCo):
                              'or both')
         self.clip_len = clip_len
         self.shuffle_bn_splits = shuffle_bn_splits
+        self.sdp_temporal = sdp_temporal
         self.backbone = MODELS.build(backbone)
         if channels_last:
             convert_channels_last(self.backbone)
@@ -231,11 +239,11 @@ class CACL(BaseMoCo):
             view_k if 'trans_k' in needed else None)
 
         online_cnn = self._online_cnn()
-        cnn_pairs = self._twin_features(online_cnn, view_q, order)
+        cnn_pairs, sdp_pairs = self._twin_pairs(online_cnn, view_q, order)
         if self.sdp_head is not None:
             labels = self._stack_field(data_samples, 'med_label',
                                        inputs.device)
-            losses.update(self.sdp_head.loss(cnn_pairs, labels))
+            losses.update(self.sdp_head.loss(sdp_pairs, labels))
         if self.contrast_head is None:
             return losses
         head = self.contrast_head
@@ -256,12 +264,56 @@ class CACL(BaseMoCo):
             if 'trans_k' in needed:
                 embeddings['trans_k'] = self._trans_embed(
                     self.momentum_trans.module, frames['k'], order)
-        losses.update(head.loss(embeddings))
-        self._pending_keys = {
-            name[:-2]: embeddings[name].detach()
-            for name in ('cnn_k', 'trans_k') if name in embeddings
-        }
+        sample_ids = self.sample_ids(data_samples, inputs.device)
+        losses.update(head.loss(embeddings, sample_ids))
+        self._set_pending_keys(
+            {name[:-2]: embeddings[name]
+             for name in ('cnn_k', 'trans_k') if name in embeddings},
+            sample_ids)
         return losses
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: SampleList) -> SampleList:
+        """Backbone features, and the pretraining diagnostics when possible.
+
+        Every sample gets ``feature``: the (clip-averaged) pooled 3D CNN
+        features, as downstream retrieval uses them. When the samples carry
+        ``shuffle_order`` (``ShuffleByMED`` in the pipeline) and hold one
+        clip each, the clip and its shuffled twin are encoded together and
+        each sample also gets ``med_pred`` (the shuffle-degree class the
+        head predicts, with ``sdp_head``) and ``embedding`` (the projected
+        [original | twin] features the contrastive loss compares, with a
+        3D CNN projection): what ``ShuffleDegreeMetric`` and
+        ``EmbeddingSpreadMetric`` read.
+
+        Args:
+            inputs (torch.Tensor): (N, C, T, H, W) or (N, M, C, T, H, W).
+            data_samples (list[ActionDataSample]): One per clip.
+
+        Returns:
+            list[ActionDataSample]: The samples with the fields set.
+        """
+        single = inputs.ndim == 5 or inputs.shape[1] == 1
+        has_order = all(s.get('shuffle_order') is not None
+                        for s in data_samples)
+        if not (single and has_order):
+            return super().predict(inputs, data_samples)
+        clips = inputs if inputs.ndim == 5 else inputs[:, 0]
+        order = self._stack_field(data_samples, 'shuffle_order', clips.device)
+        online = self._online_cnn()
+        pairs, sdp_pairs = self._twin_pairs(online, clips, order)
+        original = pairs[:, :pairs.shape[1] // 2]
+        outputs = dict(feature=original)
+        if self.sdp_head is not None:
+            outputs['med_pred'] = self.sdp_head(sdp_pairs).argmax(dim=1)
+        if self.contrast_head is not None and 'cnn' in \
+                self.contrast_head.projections:
+            outputs['embedding'] = self.contrast_head.embed(
+                online.projection, pairs)
+        for index, sample in enumerate(data_samples):
+            for name, values in outputs.items():
+                sample.set_field(values[index], name)
+        return data_samples
 
     @torch.no_grad()
     def predict_shuffle_degree(self, clips: torch.Tensor,
@@ -278,17 +330,32 @@ class CACL(BaseMoCo):
         if self.sdp_head is None:
             raise ValueError('this CACL has no sdp_head (model.sdp_head=None)')
         return self.sdp_head(
-            self._twin_features(self._online_cnn(), clips, order))
+            self._twin_pairs(self._online_cnn(), clips, order)[1])
 
-    @staticmethod
-    def _twin_features(branch: CNNBranch, clips: torch.Tensor,
-                       order: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, H, W) clips -> (N, 2D) [original | shuffled twin] features.
+    def _twin_pairs(self, branch: CNNBranch, clips: torch.Tensor,
+                    order: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Clips and their shuffled twins through the 3D CNN, as one batch.
 
-        Originals and twins go through the 3D CNN as one batch.
+        Args:
+            clips (torch.Tensor): (N, C, T, H, W) clips.
+            order (torch.Tensor): (N, T) frame order of each twin.
+
+        Returns:
+            tuple: (N, 2D) [original | twin] pooled features, and the pairs
+            the shuffle-degree head reads: the same, or with
+            ``sdp_temporal`` (N, 2 D T') per-time-slot features.
         """
-        return concat_twins(branch.features(
-            torch.cat([clips, shuffle_time(clips, order, 2)])))
+        maps = branch.feature_maps(
+            torch.cat([clips, shuffle_time(clips, order, 2)]))
+        pooled = concat_twins(pool_features(maps))
+        if not self.sdp_temporal:
+            return pooled, pooled
+        return pooled, concat_twins(pool_features(maps, keep_time=True))
+
+    def _twin_features(self, branch: CNNBranch, clips: torch.Tensor,
+                       order: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, H, W) clips -> (N, 2D) [original | shuffled twin] features."""
+        return self._twin_pairs(branch, clips, order)[0]
 
     def _frame_features(self, view_q: Optional[torch.Tensor],
                         view_k: Optional[torch.Tensor]

@@ -106,6 +106,7 @@ class FrameMoCo(BaseMoCo):
                 key_branch.projection,
                 shuffle_bn_forward(key_branch.features, frames[:, 1],
                                    self.shuffle_bn_splits))
-        losses = head.loss({'cnn_q': query, 'cnn_k': key})
-        self._pending_keys = {'cnn': key.detach()}
+        sample_ids = self.sample_ids(data_samples, inputs.device)
+        losses = head.loss({'cnn_q': query, 'cnn_k': key}, sample_ids)
+        self._set_pending_keys({'cnn': key}, sample_ids)
         return losses

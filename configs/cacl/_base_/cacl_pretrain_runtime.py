@@ -1,6 +1,6 @@
 # Runtime shared by every CACL pretraining config: mmaction2's default
-# runtime plus the CACL package, its hook, and no validation loop
-# (pretraining has no labels; evaluate with the downstream tools).
+# runtime plus the CACL package and its hooks. The data bases add the
+# representation check (a ValLoop); stage 0 (frame_moco) has none.
 _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
@@ -8,7 +8,11 @@ default_scope = 'mmaction'
 
 # EMA update of the momentum encoders and queue writes after every step;
 # per-epoch reseeding (exact --resume); the list of skipped bad videos; no
-# optimizer step on a non-finite gradient.
+# optimizer step on a non-finite gradient. The paper's momentum is constant
+# (model.momentum=0.999); on a short schedule use
+# dict(type='MoCoQueueHook', momentum_schedule='cosine', end_momentum=1.0)
+# with model.momentum=0.99: after N steps a key encoder still holds m^N of
+# its initial weights (0.999^400 = 67%).
 custom_hooks = [
     dict(type='MoCoQueueHook', momentum_schedule='constant'),
     dict(type='EpochSeedHook'),
@@ -22,13 +26,6 @@ default_hooks = dict(
         # mmengine's CheckpointHook with atomic writes (tmp file + rename)
         type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3,
         save_best=None, save_last=True))
-
-val_dataloader = None
-val_evaluator = None
-val_cfg = None
-test_dataloader = None
-test_evaluator = None
-test_cfg = None
 
 # TensorBoard in one line: `TENSORBOARD=1 mim train mmaction CONFIG` (or, in a
 # config: visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),

@@ -1,6 +1,7 @@
 # Paper's optimisation: SGD lr 0.01, momentum 0.9, weight decay 1e-4,
 # cosine schedule, 300 epochs, batch 64.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)
+# The representation check (ValLoop of the data base) every 20 epochs.
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300, val_interval=20)
 # clip_grad=dict(max_norm=...) clips gradients (FiniteGradientHook stops the
 # run on a non-finite one); `mim train ... --amp` switches to AmpOptimWrapper.
 optim_wrapper = dict(

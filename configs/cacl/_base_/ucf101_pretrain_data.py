@@ -5,15 +5,25 @@
 dataset_type = 'RobustVideoDataset'
 data_root = 'data/ucf101/videos'
 ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'
+ann_file_val = 'data/ucf101/ucf101_val_split_1_videos.txt'
 
 clip_len = 16  # paper: 16-frame clips
 # One decode per sample; ShuffleByMED only chooses the order, the model
-# builds the shuffled twin by indexing the augmented clip.
+# builds the shuffled twin by indexing the augmented clip. Each view: one
+# crop, flip, colour jitter (p 0.8) and grayscale (p 0.2) for all its frames,
+# the released code's augmentation. MMAction2 has no video grayscale:
+# ColorJitter with saturation (0, 0) is one, mmcv's RandomApply draws p.
 view_pipeline = [
     dict(type='Resize', scale=(-1, 128)),
     dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
     dict(type='Resize', scale=(112, 112), keep_ratio=False),  # paper: 112x112
     dict(type='Flip', flip_ratio=0.5),
+    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
+             saturation=0.4, hue=0.1)]),
+    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
+        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
+             saturation=(0., 0.), hue=0)]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
@@ -23,8 +33,9 @@ train_pipeline = [
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED'),
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
+    # sample_idx: the queue never offers a clip its own video's keys
     dict(type='PackActionInputs',
-         algorithm_keys=('shuffle_order', 'med_label')),
+         algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
 ]
 train_dataloader = dict(
     batch_size=8,  # per GPU; x 8 GPUs = 64, the paper's batch
@@ -32,6 +43,9 @@ train_dataloader = dict(
     # False: EpochSeedHook reseeds the workers per epoch, so --resume
     # reproduces the uninterrupted run exactly.
     persistent_workers=False,
+    # MoCo drops the last incomplete batch: shuffle-BN needs equal batches
+    # and a one-clip batch cannot be batch-normalised.
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
@@ -43,3 +57,43 @@ train_dataloader = dict(
         min_frames=clip_len,
         bad_video_policy='skip',
         pipeline=train_pipeline))
+
+# Representation check while pretraining (mmengine's ValLoop, every
+# train_cfg.val_interval epochs, logged to scalars.json / TensorBoard as
+# retrieval/R@k, embedding/mean_cosine, sdp/accuracy): one centre clip per
+# video, test-split queries against the train-split gallery, the clips'
+# shuffled twins drawn once for all evaluations (ShuffleByMED seed).
+# `tools/test.py CONFIG CHECKPOINT` runs the same checks on a checkpoint.
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='ShuffleByMED', seed=0),
+    dict(type='Resize', scale=(-1, 128)),
+    dict(type='CenterCrop', crop_size=112),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs',
+         algorithm_keys=('shuffle_order', 'med_label', 'retrieval_role')),
+]
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=8,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='RetrievalVideoDataset',
+        gallery_ann_file=ann_file_train,
+        query_ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        min_frames=clip_len,
+        pipeline=val_pipeline))
+val_evaluator = [
+    dict(type='VideoRetrievalMetric'),
+    dict(type='EmbeddingSpreadMetric'),
+    dict(type='ShuffleDegreeMetric', num_classes=clip_len),
+]
+val_cfg = dict(type='ValLoop')
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+test_cfg = dict(type='TestLoop')

@@ -193,7 +193,7 @@ def test_embed_checks_the_feature_size():
     torch.testing.assert_close(out.norm(dim=1), torch.ones(3))
 
 
-@pytest.mark.parametrize('input_mode', ['difference', 'concat'])
+@pytest.mark.parametrize('input_mode', ['difference', 'concat', 'both'])
 def test_shuffle_degree_head_loss_and_accuracy(input_mode):
     head = ShuffleDegreeHead(in_channels=4, num_classes=3, hidden_channels=5,
                              input_mode=input_mode)
@@ -219,6 +219,14 @@ def test_shuffle_degree_head_reads_the_change_between_twins():
     linear = head.classifier[0]
     expected = torch.relu(linear(torch.tensor([[0.5, 1., 0.5, -1.]])))
     torch.testing.assert_close(head._hidden(torch.cat(
+        [original, original + change], dim=1))[:1], expected)
+    # 'both' also reads the original clip: [orig, |change|, change].
+    both = ShuffleDegreeHead(in_channels=4, num_classes=3, hidden_channels=5,
+                             input_mode='both')
+    assert both.classifier[0].in_features == 6
+    expected = torch.relu(both.classifier[0](
+        torch.tensor([[1., 2., 0.5, 1., 0.5, -1.]])))
+    torch.testing.assert_close(both._hidden(torch.cat(
         [original, original + change], dim=1))[:1], expected)
     with pytest.raises(ValueError, match='input_mode'):
         ShuffleDegreeHead(in_channels=4, num_classes=3, input_mode='sum')

@@ -31,13 +31,16 @@ class ShuffleDegreeHead(BaseModule):
       400 iterations), while the difference removes the content the twins
       share and the head learns.
     * ``'concat'``: the paper's ``[f_orig | f_twin]``.
+    * ``'both'``: ``[f_orig | |f_twin - f_orig| | f_twin - f_orig]``, the
+      change and the clip it is relative to (how fast the clip moves sets
+      how large a jump a shuffle makes).
 
     Args:
         in_channels (int): Concatenated feature size (2 x backbone features).
         num_classes (int): Number of distance classes; must equal the clip
             length T.
         hidden_channels (int): Hidden size. Defaults to 512.
-        input_mode (str): ``'difference'`` or ``'concat'``.
+        input_mode (str): ``'difference'``, ``'concat'`` or ``'both'``.
         dropout (float): Dropout before the classifier. Defaults to 0.
         loss_weight (float): Weight of ``loss_sdp``. Defaults to 1.
         init_cfg (dict, optional): Initialisation config.
@@ -54,9 +57,9 @@ class ShuffleDegreeHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if num_classes < 2:
             raise ValueError(f'sdp_head.num_classes must be >= 2, got {num_classes}')
-        if input_mode not in ('difference', 'concat'):
-            raise ValueError("sdp_head.input_mode must be 'difference' or "
-                             f"'concat', got {input_mode!r}")
+        if input_mode not in ('difference', 'concat', 'both'):
+            raise ValueError("sdp_head.input_mode must be 'difference', "
+                             f"'concat' or 'both', got {input_mode!r}")
         if in_channels % 2:
             raise ValueError(f'sdp_head.in_channels={in_channels} must be '
                              'even: original + shuffled features')
@@ -64,8 +67,9 @@ class ShuffleDegreeHead(BaseModule):
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.loss_weight = loss_weight
+        head_in = in_channels * 3 // 2 if input_mode == 'both' else in_channels
         self.classifier = nn.Sequential(
-            nn.Linear(in_channels, hidden_channels), nn.ReLU(inplace=True),
+            nn.Linear(head_in, hidden_channels), nn.ReLU(inplace=True),
             nn.Dropout(dropout), nn.Linear(hidden_channels, num_classes))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
@@ -78,10 +82,13 @@ class ShuffleDegreeHead(BaseModule):
             raise ValueError(
                 f'sdp_head.in_channels={self.in_channels} but the 3D CNN gives '
                 f'{feats.shape[1]} channels (original + shuffled features)')
-        if self.input_mode == 'difference':
+        if self.input_mode != 'concat':
             original, shuffled = feats.chunk(2, dim=1)
             change = shuffled - original
-            feats = torch.cat([change.abs(), change], dim=1)
+            parts = [change.abs(), change]
+            if self.input_mode == 'both':
+                parts.insert(0, original)
+            feats = torch.cat(parts, dim=1)
         return self.classifier[:2](feats)
 
     def loss(self, feats: torch.Tensor,

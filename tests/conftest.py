@@ -66,7 +66,8 @@ def tiny_dataset(tmp_path_factory) -> dict:
 
 def tiny_data_options(dataset: dict) -> dict:
     """Overrides that point the tiny config's data at a test dataset: the
-    train list, and the train/val lists of the representation check."""
+    train list, and the train/val lists of the representation check (the
+    train list again as queries when the dataset has no ``val_file``)."""
     options = {
         'train_dataloader.dataset.ann_file': dataset['ann_file'],
         'train_dataloader.dataset.data_prefix.video': dataset['video_root'],
@@ -74,7 +75,8 @@ def tiny_data_options(dataset: dict) -> dict:
     for loader in ('val_dataloader', 'test_dataloader'):
         options.update({
             f'{loader}.dataset.gallery_ann_file': dataset['ann_file'],
-            f'{loader}.dataset.query_ann_file': dataset['val_file'],
+            f'{loader}.dataset.query_ann_file': dataset.get(
+                'val_file', dataset['ann_file']),
             f'{loader}.dataset.data_prefix.video': dataset['video_root'],
             f'{loader}.num_workers': 0,
         })

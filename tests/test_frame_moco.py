@@ -25,7 +25,7 @@ def test_frame_moco_trains_the_frame_encoder_with_our_moco_pieces():
     model.train()
     frames = torch.randn(6, 2, 3, 1, 32, 32)
     losses = model.loss(frames, [None] * 6)
-    assert set(losses) == {'loss_contrast', 'nce_cnn_q-cnn_k'}
+    assert set(losses) == {'loss_contrast', 'nce_cnn_q-cnn_k', 'cos_cnn_q'}
     losses['loss_contrast'].backward()
     assert all(p.grad is not None for p in model.backbone.parameters())
     assert all(p.grad is None for p in model.momentum_cnn.parameters())

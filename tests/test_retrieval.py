@@ -53,7 +53,7 @@ def test_metric_splits_gallery_and_queries(tmp_path):
     assert result['R@2'] == pytest.approx(1.0)
     rows = json.loads((tmp_path / 'top.json').read_text())
     assert rows[1]['neighbours'] == [2, 1]
-    with pytest.raises(ValueError, match='no queries'):
+    with pytest.raises(ValueError, match='0 of them queries'):
         metric.compute_metrics(metric.results[:3])
 
 

@@ -186,7 +186,10 @@ class BaseMoCo(BaseModel):
         ``PackActionInputs(algorithm_keys=(..., 'sample_idx'))`` packs it;
         ``RepeatDataset`` keeps the index of the repeated video.
         """
-        values = [sample.get('sample_idx') for sample in data_samples or []]
+        values = [
+            None if sample is None else sample.get('sample_idx')
+            for sample in data_samples or []
+        ]
         if not values or any(v is None for v in values):
             head = getattr(self, 'contrast_head', None)
             if head is not None and head.mask_same_video and \

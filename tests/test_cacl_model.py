@@ -132,6 +132,7 @@ def test_predict_gives_the_diagnostics_of_clips_with_a_shuffle():
     torch.testing.assert_close(
         out[0].feature, model(clips[:1], mode='tensor')[0])
 
+
 def test_missing_hook_is_reported():
     model = build()
     inputs, samples = batch()

@@ -32,7 +32,7 @@ def test_ucf101_official_split_one():
     assert (len(train), len(test)) == (9537, 3783)
     classes = parse_class_index(osp.join(FIXTURES, 'classInd.txt'))
     assert len(classes) == 101 and classes['ApplyEyeMakeup'] == 0
-    labels = {side: {int(l.split()[1]) for l in lines}
+    labels = {side: {int(line.split()[1]) for line in lines}
               for side, lines in (('train', train), ('test', test))}
     assert labels['train'] == labels['test'] == set(range(101))
     assert train[0] == 'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 0'
@@ -197,11 +197,11 @@ def test_generator_layout_determinism_and_static_probes(tmp_path):
         assert f.readline() == '1 MoveLeft\r\n'
     train = open(osp.join(root, 'motion10_train_split_1_videos.txt')).read().split('\n')
     test = open(osp.join(root, 'motion10_val_split_1_videos.txt')).read().split('\n')
-    train, test = [l for l in train if l], [l for l in test if l]
+    train, test = [x for x in train if x], [x for x in test if x]
     assert len(train) + len(test) == 10 * 3 * 2
     held_out = set(held_out_groups(SMALL, 1))
-    assert {int(GROUP.search(l).group(2)) for l in test} == held_out
-    assert not held_out & {int(GROUP.search(l).group(2)) for l in train}
+    assert {int(GROUP.search(x).group(2)) for x in test} == held_out
+    assert not held_out & {int(GROUP.search(x).group(2)) for x in train}
     # Every group holds every class (a group is one nuisance draw).
     for lines in (train, test):
         by_group = defaultdict(set)

@@ -1,5 +1,4 @@
 """Export, fine-tuning, linear probe and CACL backbones in MMAction2 configs."""
-import copy
 import os
 import os.path as osp
 import subprocess

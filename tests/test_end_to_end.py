@@ -8,6 +8,8 @@ import torch
 from conftest import CONFIG_TINY, REPO, free_port, run, tiny_cfg_options
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+
+
 def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
                                                          tmp_path):
     work_dir = str(tmp_path / 'work')
@@ -42,13 +44,30 @@ def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
     assert scalars and any('loss_sdp' in open(p).read() for p in scalars)
 
 
+def test_a_last_partial_batch_is_dropped_not_fatal(tiny_dataset, tmp_path):
+    """13 videos at batch 2: the last batch would hold one clip, whose
+    shuffle-BN sub-batch cannot be normalised (``Expected more than 1 value
+    per channel``). The pretraining configs drop it, as MoCo does."""
+    thirteen = tmp_path / 'thirteen.txt'
+    lines = open(tiny_dataset['ann_file']).readlines()
+    thirteen.write_text(''.join(lines) +
+                        open(tiny_dataset['val_file']).readline())
+    assert len(thirteen.read_text().splitlines()) == 13
+    work_dir = str(tmp_path / 'work')
+    data = dict(tiny_dataset, ann_file=str(thirteen))
+    proc = run([sys.executable, TRAIN, CONFIG_TINY, *tiny_cfg_options(
+        data, work_dir, **{'train_dataloader.batch_size': 2,
+                           'train_cfg.max_epochs': 1})])
+    assert torch.load(osp.join(work_dir, 'epoch_1.pth'))['meta']['iter'] == 6
+    assert 'Traceback' not in proc.stdout + proc.stderr
+
+
 def test_mim_train_runs_the_tiny_config(tiny_dataset, tmp_path):
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     work_dir = str(tmp_path / 'mim_work')
     run([mim, 'train', 'mmaction', CONFIG_TINY, *tiny_cfg_options(
         tiny_dataset, work_dir, **{'train_cfg.max_epochs': 1})])
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
-
 
 
 def test_torchrun_two_processes_keep_ranks_identical(tiny_dataset, tmp_path):

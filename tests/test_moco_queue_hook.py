@@ -75,7 +75,6 @@ def test_queue_checks_before_training():
                 batch_size=8, dataset=repeated)))
 
 
-
 def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     import torch.distributed as torch_dist
 

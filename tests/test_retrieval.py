@@ -57,7 +57,6 @@ def test_metric_splits_gallery_and_queries(tmp_path):
         metric.compute_metrics(metric.results[:3])
 
 
-
 @pytest.mark.parametrize('processes', [1, 2])
 def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
     # 12 gallery and 7 query videos, batch 5: partial last batches and, with

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import CONFIG_TINY, REPO, SUBPROCESS_ENV, run, tiny_cfg_options
 
+
 def tool(name, *args, check=True, env=None):
     return run([sys.executable, osp.join(REPO, 'tools', name),
                 *map(str, args)], check=check, env=env)
@@ -34,11 +35,12 @@ def trained(tiny_dataset, tmp_path_factory):
     work_dir = str(root / 'pretrain')
     # The representation check after each epoch, its confusion matrix saved.
     med_json = str(root / 'med_confusion.json')
-    tool('train.py', CONFIG_TINY, *tiny_cfg_options(
+    options = tiny_cfg_options(
         tiny_dataset, work_dir, **{'train_cfg.max_epochs': 2,
                                    'train_cfg.val_interval': 1,
-                                   'val_evaluator.2.out_file': med_json}),
-        env=dict(SUBPROCESS_ENV, TENSORBOARD='1'))
+                                   'val_evaluator.2.out_file': med_json})
+    tool('train.py', CONFIG_TINY, *options,
+         env=dict(SUBPROCESS_ENV, TENSORBOARD='1'))
     checkpoint = osp.join(work_dir, 'epoch_2.pth')
     retrieval = str(root / 'retrieval')
     tool('retrieval.py', CONFIG_TINY, checkpoint, '--work-dir', retrieval,

@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument('--tile', type=int, default=64, help='frame size (px)')
     parser.add_argument('--classes', help='class names, one per line, by label')
     args = parser.parse_args(argv)
+
     def draw() -> str:
         summary, rows = load_run(args.work_dir)
         return draw_retrieval_grid(

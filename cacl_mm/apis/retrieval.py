@@ -79,7 +79,6 @@ def build_retrieval_cfg(cfg: Config,
         dict(type='PackActionInputs', algorithm_keys=('retrieval_role', )),
     ]
 
-
     model = cfg.model
     new = dict(
         default_scope='mmaction',

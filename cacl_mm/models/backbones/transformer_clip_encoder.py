@@ -1,8 +1,6 @@
 """``TransformerClipEncoder``: frozen 2D CNN frame features -> Transformer."""
 from __future__ import annotations
 
-
-
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule

@@ -30,6 +30,17 @@ anything imports :mod:`mmaction.models`.
    uint8 array; numpy >= 2 (NEP 50) raises ``OverflowError`` where numpy 1
    promoted to int16. The replacement promotes explicitly and gives numpy
    1's result; with numpy < 2 nothing changes.
+6. mmengine 0.10.7's ``Config`` finds an ``mmaction::`` base config through
+   ``is_installed`` / ``get_installed_path``, which import and *reload*
+   ``pkg_resources``: about a second per config and a deprecation warning
+   (twice) under setuptools >= 81, an ``ImportError`` once setuptools drops
+   the module. The replacements give the same paths through
+   :mod:`importlib.metadata`; ``Config`` is the only caller in mmengine's
+   training path.
+7. mmcv-lite, the pinned build without compiled ops, warns on every import
+   of ``mmcv.cnn.bricks.transformer`` (which ``mmaction.models`` imports)
+   that ``MultiScaleDeformableAttention`` is unavailable; no model here
+   uses it. That one message is filtered; every other warning shows.
 """
 from __future__ import annotations
 
@@ -226,10 +237,84 @@ def patch_color_jitter_hue() -> bool:
     return True
 
 
+def is_installed(package: str) -> bool:
+    """mmengine's ``is_installed`` without ``pkg_resources``."""
+    from importlib import metadata
+    try:
+        metadata.distribution(package)
+        return True
+    except metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def get_installed_path(package: str) -> str:
+    """mmengine's ``get_installed_path`` without ``pkg_resources``.
+
+    The distribution's folder of that name, else its first top-level module
+    (``mmcv-full`` -> ``mmcv``); a package that is no distribution (on
+    ``PYTHONPATH``) is found by its spec.
+    """
+    from importlib import metadata
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        if spec is None:
+            raise
+        if spec.origin is None:
+            raise RuntimeError(f'{package} is a namespace package, which is '
+                               'invalid for `get_install_path`')
+        return osp.dirname(spec.origin)
+    location = str(dist.locate_file(''))
+    path = osp.join(location, package)
+    if osp.exists(path):
+        return path
+    top_level = (dist.read_text('top_level.txt') or '').split()
+    if not top_level:
+        raise ValueError(f'can not infer the module name of {package}')
+    return osp.join(location, top_level[0])
+
+
+def patch_config_package_lookup() -> bool:
+    """Point mmengine's ``Config`` at the ``importlib.metadata`` lookups.
+
+    Returns:
+        bool: True if the functions were replaced now.
+    """
+    from mmengine.config import config as config_module
+    if config_module.is_installed is is_installed:
+        return False
+    config_module.is_installed = is_installed
+    config_module.get_installed_path = get_installed_path
+    return True
+
+
+MMCV_LITE_OPS_WARNING = 'Fail to import ``MultiScaleDeformableAttention``'
+
+
+def silence_mmcv_lite_ops_warning() -> bool:
+    """Filter mmcv-lite's missing-op warning (workaround 7).
+
+    Returns:
+        bool: True if the filter was added now.
+    """
+    import re
+    import warnings
+    pattern = re.escape(MMCV_LITE_OPS_WARNING)
+    if any(f[1] is not None and f[1].pattern == pattern
+           for f in warnings.filters):
+        return False
+    warnings.filterwarnings('ignore', message=pattern, category=UserWarning)
+    return True
+
+
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
+    silence_mmcv_lite_ops_warning()
     patch_importlib_metadata()
     patch_missing_drn()
     allow_checkpoint_types()
     patch_cpu_distributed_init()
     patch_color_jitter_hue()
+    patch_config_package_lookup()

@@ -115,3 +115,37 @@ def test_color_jitter_hue_works_under_numpy_2():
     frames = [np.random.randint(0, 255, (8, 8, 3)).astype(np.uint8)
               for _ in range(3)]
     assert len(jitter(dict(imgs=frames))['imgs']) == 3
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize('package', ['mmaction2', 'mmaction', 'mmengine',
+                                     'mmcv', 'torch'])
+def test_package_lookup_matches_mmengine_without_pkg_resources(package):
+    import warnings
+
+    from mmengine.utils import package_utils  # the originals
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # pkg_resources' deprecation
+        expected = (package_utils.is_installed(package),
+                    package_utils.get_installed_path(package))
+    assert (compat.is_installed(package),
+            compat.get_installed_path(package)) == expected
+    assert not compat.is_installed('no_such_package_cacl')
+
+
+def test_mmaction_base_config_loads_without_pkg_resources_or_noise():
+    import subprocess
+    code = ('import sys, cacl_mm\n'
+            'from mmengine.config import Config\n'
+            "Config.fromfile('configs/finetune/r3d_tiny_motion10_split1.py')\n"
+            'import mmaction.models\n'
+            "print('pkg_resources' in sys.modules)\n")
+    out = subprocess.run([sys.executable, '-W', 'default', '-c', code],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == 'False'
+    assert 'pkg_resources' not in out.stderr
+    assert compat.MMCV_LITE_OPS_WARNING not in out.stderr
+    assert compat.patch_config_package_lookup() is False  # already applied

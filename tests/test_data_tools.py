@@ -1,6 +1,7 @@
 """Converters on the official UCF101 split files, HMDB51 files in the official
 format, and the embedded benchmark generator."""
 import json
+import os
 import os.path as osp
 import re
 import subprocess
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 
 from cacl_mm.datasets.annotations import (AnnotationError, convert_hmdb51,
-                                          convert_ucf101, parse_class_index,
-                                          subsample_per_class)
+                                          convert_ucf101, hmdb51_splits,
+                                          parse_class_index,
+                                          subsample_per_class, ucf101_splits)
 from cacl_mm.datasets.motion_benchmark import (CLASSES, DRIFT_FRACTION,
                                                TRANSLATIONS, BenchmarkSpec,
                                                group_nuisance, held_out_groups,
@@ -104,6 +106,44 @@ def test_ucf101_cli_writes_mmaction_lists(small_ucf, tmp_path):
         text=True)
     assert proc.returncode == 1
     assert 'testlist01.txt:1: unknown class' in proc.stderr
+
+
+def test_ucf101_cli_converts_the_splits_that_exist(small_ucf, tmp_path):
+    """One split in the folder (a user's own collection): no --splits needed,
+    the tool says what it found; asking for a split that is not there names
+    the splits that are, before writing anything."""
+    tool = osp.join(REPO, 'tools/data/convert_ucf101.py')
+    out = tmp_path / 'out'
+    proc = subprocess.run([sys.executable, tool, str(small_ucf), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert 'split(s) 1 found' in proc.stdout
+    assert sorted(os.listdir(out)) == ['ucf101_train_split_1_videos.txt',
+                                       'ucf101_val_split_1_videos.txt']
+    other = tmp_path / 'other'
+    proc = subprocess.run([sys.executable, tool, str(small_ucf), str(other),
+                           '--splits', '1', '2'], capture_output=True,
+                          text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f'error: {small_ucf}: split 2 has no files (split(s) 1 exist: '
+        '--splits 1)')
+    assert not other.exists()
+    proc = subprocess.run([sys.executable, tool, str(tmp_path / 'nowhere'),
+                           str(other)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert 'nowhere: folder not found' in proc.stderr
+
+
+def test_split_discovery(small_ucf, small_hmdb):
+    assert ucf101_splits(str(small_ucf)) == [1]
+    write(small_ucf / 'trainlist03.txt', '')
+    assert ucf101_splits(str(small_ucf)) == [1]  # testlist03.txt missing
+    write(small_ucf / 'testlist03.txt', '')
+    assert ucf101_splits(str(small_ucf)) == [1, 3]
+    assert hmdb51_splits(str(small_hmdb)) == [1]
+    write(small_hmdb / 'run_test_split2.txt', 'r1.avi 1 \n')
+    assert hmdb51_splits(str(small_hmdb)) == [1, 2]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from mmaction.registry import MODELS
 from cacl_mm.engine import MoCoQueueHook
 from conftest import REPO
 
-CONFIG = osp.join(REPO, 'configs', 'frame_moco', 'moco_r18_motion10_frames.py')
+CONFIG = osp.join(REPO, 'configs', 'frame_moco', 'moco_r18_tiny_frames.py')
 
 
 def build():
@@ -52,6 +52,36 @@ def test_frame_moco_checkpoint_initialises_the_clip_encoder(tmp_path):
     for key, value in model.backbone.state_dict().items():
         torch.testing.assert_close(encoder.frame_encoder.state_dict()[key],
                                    value, msg=key)
+
+
+def tiny_encoder(**kwargs):
+    return MODELS.build(dict(
+        type='TransformerClipEncoder',
+        frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
+        frame_feat_dims=512, embed_dims=32, num_frames=4, num_layers=1,
+        num_heads=2, **kwargs))
+
+
+def test_frame_encoder_checkpoint_is_one_option(tmp_path):
+    """A stage-0 checkpoint (keys under backbone.) or a plain state dict is
+    handed over by ``frame_encoder_checkpoint`` alone."""
+    model = build()
+    stage0 = tmp_path / 'frame_moco.pth'
+    torch.save({'state_dict': model.state_dict()}, stage0)
+    plain = tmp_path / 'plain.pth'
+    torch.save(model.backbone.state_dict(), plain)
+    for path in (stage0, plain):
+        encoder = tiny_encoder(frame_encoder_checkpoint=str(path))
+        encoder.init_weights()
+        for key, value in model.backbone.state_dict().items():
+            torch.testing.assert_close(
+                encoder.frame_encoder.state_dict()[key], value, msg=key)
+    other = tmp_path / 'r50.pth'
+    torch.save({'state_dict': {'backbone.conv1.conv.weight':
+                               torch.zeros(64, 3, 7, 7)}}, other)
+    with pytest.raises(ValueError, match=r"r50.pth does not hold a ResNet "
+                       r"backbone under prefix 'backbone.': \d+ of \d+ keys"):
+        tiny_encoder(frame_encoder_checkpoint=str(other)).init_weights()
 
 
 def test_frame_moco_rejects_clip_inputs_and_other_pairs():

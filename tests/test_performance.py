@@ -16,9 +16,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from conftest import CONFIG_TINY, REPO
-
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import benchmark  # noqa: E402
+from cacl_mm.utils import benchmarking as benchmark
 
 
 @pytest.fixture(scope='module')

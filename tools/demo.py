@@ -18,7 +18,9 @@ by retrieval and linear probe like the others); with ``--ablate`` also for
 edit-distance head (same budget). Then the figures. Each stage is the tool a
 user runs (``tools/train.py``, ``tools/retrieval.py`` ...), as a subprocess.
 Writes ``results.json`` and ``results.md`` to the output folder and prints
-the table. With several ``--seeds`` each seed gets its own folder and
+the table. ``--collection ROOT`` runs the same stages on your own videos (a
+folder in UCF101's layout; stage 1 then converts its split and fits the
+static probes on it). With several ``--seeds`` each seed gets its own folder and
 ``study.json`` / ``study.md`` hold the mean and standard deviation of every
 row and metric.
 """
@@ -36,7 +38,7 @@ from typing import Dict, List, Optional, Sequence
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CACL_CONFIG = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
 FRAME_CONFIG = osp.join(REPO, 'configs', 'frame_moco',
-                        'moco_r18_motion10_frames.py')
+                        'moco_r18_tiny_frames.py')
 FINETUNE_CONFIG = osp.join(REPO, 'configs', 'finetune',
                            'r3d_tiny_motion10_split1.py')
 FEW_LABEL_CONFIG = osp.join(REPO, 'configs', 'finetune',
@@ -68,15 +70,37 @@ ABLATIONS = ('moco_3d_only', 'sdp_only', 'cacl_no_sdp')
 
 
 class Demo:
-    """Runs the stages of one seed as subprocesses (each a plain tool)."""
+    """Runs the stages of one seed as subprocesses (each a plain tool).
+
+    Args:
+        out_dir (str): This seed's output folder.
+        data_root (str): The embedded benchmark's folder, or with
+            ``collection`` the folder where the converted lists go.
+        seed (int): ``randomness.seed`` of every stage.
+        quiet (bool): Stage banners only; tool logs go to ``demo.log``.
+        collection (str, optional): A folder in UCF101's layout
+            (``annotations/classInd.txt``, ``trainlist0N.txt``,
+            ``testlist0N.txt``, ``videos/``) to use instead of the embedded
+            benchmark.
+        split (int): The split of ``collection``. Defaults to 1.
+        name (str): List file prefix. Defaults to the benchmark's.
+        epochs (int, optional): Every training stage's ``max_epochs`` (a
+            quick look at the machinery; not the recipe's results).
+    """
 
     def __init__(self, out_dir: str, data_root: str, seed: int,
-                 quiet: bool, start: Optional[float] = None) -> None:
+                 quiet: bool, start: Optional[float] = None,
+                 collection: Optional[str] = None, split: int = 1,
+                 name: str = NAME, epochs: Optional[int] = None) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
         self.quiet = quiet
         self.start = start or time.time()
+        self.collection = collection
+        self.split = split
+        self.name = name
+        self.epochs = epochs
         self.log_path = osp.join(out_dir, 'demo.log')
         os.makedirs(out_dir, exist_ok=True)
 
@@ -115,18 +139,31 @@ class Demo:
 
     @property
     def train_list(self) -> str:
-        return self.data(f'{NAME}_train_split_1_videos.txt')
+        return self.data(f'{self.name}_train_split_{self.split}_videos.txt')
 
     @property
     def test_list(self) -> str:
-        return self.data(f'{NAME}_val_split_1_videos.txt')
+        return self.data(f'{self.name}_val_split_{self.split}_videos.txt')
+
+    @property
+    def few_label_list(self) -> str:
+        return self.data(
+            f'{self.name}_train_split_{self.split}_10pct_videos.txt')
 
     @property
     def video_root(self) -> str:
-        return self.data('videos')
+        return osp.join(self.collection or self.data_root, 'videos')
 
-    def options(self, extra: Dict[str, object]) -> List[str]:
+    @property
+    def class_index(self) -> str:
+        return osp.join(self.collection or self.data_root, 'annotations',
+                        'classInd.txt')
+
+    def options(self, extra: Dict[str, object],
+                train: bool = False) -> List[str]:
         opts = {'randomness.seed': self.seed, **extra}
+        if train and self.epochs:
+            opts['train_cfg.max_epochs'] = self.epochs
         return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
     def pretrain_data(self) -> Dict[str, str]:
@@ -145,22 +182,44 @@ class Demo:
     # ------------------------------------------------------------ stages
     def generate(self) -> dict:
         """The benchmark and its static probes (single and mean frames)."""
+        if self.collection:
+            return self.convert()
         self.banner(f'1/5 embedded motion benchmark -> {self.data_root}')
         self.run(['tools/data/generate_motion_benchmark.py', self.data_root,
                   '--check'], 'benchmark')
         with open(self.data('static_probes.json')) as f:
             return json.load(f)
 
+    def convert(self) -> dict:
+        """A collection's split -> lists, a 10% list, the static probes."""
+        self.banner(f'1/5 {self.collection}: split {self.split} -> '
+                    f'{self.data_root}')
+        self.run(['tools/data/convert_ucf101.py',
+                  osp.join(self.collection, 'annotations'), self.data_root,
+                  '--video-root', self.video_root, '--name', self.name,
+                  '--splits', str(self.split)], 'list conversion')
+        from cacl_mm.datasets.annotations import (subsample_per_class,
+                                                  write_list)
+        from cacl_mm.evaluation.probes import frame_probe
+        with open(self.train_list) as f:
+            train = f.read().splitlines()
+        write_list(self.few_label_list,
+                   subsample_per_class(train, 0.1, seed=self.split))
+        probes = {}
+        for mode in ('single', 'mean'):
+            probes[f'{mode}_frame_probe'] = frame_probe(
+                self.video_root, self.train_list, self.test_list, mode=mode)
+        return probes
+
     def frame_encoder(self) -> str:
         self.banner('2/5 stage 0: MoCo on frames (frozen frame encoder)')
         work = self.path('frame_moco')
         self.run(['tools/train.py', FRAME_CONFIG, '--work-dir', work] +
                  self.options({
-                     'train_dataloader.dataset.dataset.ann_file':
-                     self.train_list,
-                     'train_dataloader.dataset.dataset.data_prefix.video':
+                     'train_dataloader.dataset.ann_file': self.train_list,
+                     'train_dataloader.dataset.data_prefix.video':
                      self.video_root,
-                 }), 'stage 0')
+                 }, train=True), 'stage 0')
         return last_checkpoint(work)
 
     def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
@@ -169,14 +228,9 @@ class Demo:
         work = self.path(f'pretrain_{name}')
         opts = dict(self.pretrain_data(), **VARIANTS[name])
         if name in ('cacl', 'cacl_no_sdp'):  # variants with the Transformer
-            opts.update({
-                'model.transformer.frame_encoder.init_cfg.type': 'Pretrained',
-                'model.transformer.frame_encoder.init_cfg.checkpoint':
-                frame_ckpt,
-                'model.transformer.frame_encoder.init_cfg.prefix': 'backbone.',
-            })
+            opts['model.transformer.frame_encoder_checkpoint'] = frame_ckpt
         self.run(['tools/train.py', CACL_CONFIG, '--work-dir', work] +
-                 self.options(opts), f'pretraining {name}')
+                 self.options(opts, train=True), f'pretraining {name}')
         ckpt = last_checkpoint(work)
         backbone = osp.join(work, 'backbone.pth')
         self.run(['tools/export_backbone.py', ckpt, backbone], 'export')
@@ -184,7 +238,7 @@ class Demo:
         diag = osp.join(work, 'diagnostics')
         test_opts = {k: v for k, v in opts.items()
                      if k.startswith(('test_', 'model.'))
-                     and 'init_cfg' not in k}
+                     and 'frame_encoder_checkpoint' not in k}
         test_opts['test_evaluator.2.out_file'] = osp.join(
             diag, 'med_confusion.json')
         os.makedirs(diag, exist_ok=True)
@@ -227,23 +281,22 @@ class Demo:
         self.banner(f'5/5 fine-tuning with {which}: {ROW_NAMES[name]}')
         work = self.path(f'finetune{"_10pct" if few_labels else ""}_{name}')
         config = FEW_LABEL_CONFIG if few_labels else FINETUNE_CONFIG
-        # The few-label config repeats its list (RepeatDataset).
-        train = ('train_dataloader.dataset.dataset' if few_labels else
-                 'train_dataloader.dataset')
         opts = {
-            f'{train}.ann_file':
-            (self.data(f'{NAME}_train_split_1_10pct_videos.txt')
-             if few_labels else self.train_list),
-            f'{train}.data_prefix.video': self.video_root,
+            'train_dataloader.dataset.ann_file':
+            self.few_label_list if few_labels else self.train_list,
+            'model.cls_head.num_classes': self.num_classes,
         }
-        for split in ('val', 'test'):
-            opts[f'{split}_dataloader.dataset.ann_file'] = self.test_list
+        for split in ('train', 'val', 'test'):
+            if split != 'train':
+                opts[f'{split}_dataloader.dataset.ann_file'] = self.test_list
             opts[f'{split}_dataloader.dataset.data_prefix.video'] = \
                 self.video_root
+            opts[f'{split}_dataloader.dataset.num_classes'] = \
+                self.num_classes
         if backbone:
             opts['model.backbone.pretrained'] = backbone
         self.run(['tools/train.py', config, '--work-dir', work] +
-                 self.options(opts), f'fine-tuning {name}')
+                 self.options(opts, train=True), f'fine-tuning {name}')
         test_opts = {k: v for k, v in opts.items() if k.startswith('test_')}
         self.run(['-m', 'cacl_mm.apis.recognition', config,
                   last_checkpoint(work), '--work-dir', work] +
@@ -285,14 +338,22 @@ class Demo:
                  'edit-distance confusion')
         return out
 
+    @property
+    def class_names(self) -> List[str]:
+        """The classes of ``classInd.txt``, in label order."""
+        from cacl_mm.datasets.annotations import parse_class_index
+        index = parse_class_index(self.class_index)
+        return sorted(index, key=index.get)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
     def write_class_names(self) -> str:
         """classInd.txt -> classes.txt (one name per line, by label)."""
-        from cacl_mm.datasets.annotations import parse_class_index
-        index = parse_class_index(self.data(osp.join('annotations',
-                                                     'classInd.txt')))
         path = self.path('classes.txt')
         with open(path, 'w') as f:
-            f.write('\n'.join(sorted(index, key=index.get)) + '\n')
+            f.write('\n'.join(self.class_names) + '\n')
         return path
 
     # ------------------------------------------------------------ the job
@@ -327,6 +388,12 @@ class Demo:
         if figures:
             results['figures'] = self.figures(names)
         from cacl_mm.apis.retrieval import count_videos
+        results['dataset'] = (self.collection or
+                              'Embedded motion benchmark')
+        results['num_classes'] = self.num_classes
+        results['split'] = self.split
+        if self.epochs:
+            results['epochs'] = self.epochs
         results['num_train_videos'] = count_videos(self.train_list)
         results['num_test_videos'] = count_videos(self.test_list)
         results['elapsed_s'] = time.time() - self.start
@@ -357,13 +424,19 @@ def markdown(results: dict) -> str:
                 percent(results[name].get(k)) for k, _ in COLUMNS) + ' |')
     notes = [
         '',
-        f"Embedded motion benchmark (10 classes, split 1: "
+        f"{results.get('dataset', 'Embedded motion benchmark')} "
+        f"({results.get('num_classes', 10)} classes, split "
+        f"{results.get('split', 1)}: "
         f"{results['num_train_videos']} train / {results['num_test_videos']} "
         f"test videos), seed {results['seed']}, "
         f"{results['elapsed_s'] / 60:.1f} min on this machine. Percentages; "
         'the embedding mean cosine is that of the projected CACL embeddings '
         'of different held-out clips (1.0 = collapse).',
     ]
+    if results.get('epochs'):
+        notes.append(f"Every training stage ran {results['epochs']} epoch(s) "
+                     '(--epochs): a look at the machinery, not the recipe\'s '
+                     'results.')
     for key, what in (('single_frame_probe', 'Single-frame'),
                       ('mean_frame_probe', 'Mean-frame')):
         probe = results.get(key)
@@ -432,7 +505,21 @@ def study_markdown(summary: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/motion10')
+    parser.add_argument('--data-root',
+                        help='the embedded benchmark\'s folder (default '
+                        'data/motion10); with --collection, where the lists '
+                        'go (default OUT_DIR/lists)')
+    parser.add_argument('--collection',
+                        help='your own videos instead of the benchmark: a '
+                        'folder in UCF101\'s layout (annotations/classInd.txt,'
+                        ' trainlist0N.txt, testlist0N.txt; videos/)')
+    parser.add_argument('--split', type=int, default=1,
+                        help='the collection\'s split (default 1)')
+    parser.add_argument('--name', help='list file prefix (default: the '
+                        'collection folder\'s name)')
+    parser.add_argument('--epochs', type=int,
+                        help='every training stage\'s max_epochs: a quick '
+                        'look at the machinery, not the recipe\'s results')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--ablate', action='store_true',
                         help='add the 3D-only MoCo, edit-distance-only and '
@@ -442,13 +529,22 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     out_dir = osp.abspath(args.out_dir)
-    data_root = osp.abspath(args.data_root)
+    collection = args.collection and osp.abspath(args.collection)
+    if collection and not osp.isfile(
+            osp.join(collection, 'annotations', 'classInd.txt')):
+        parser.error(f'{collection}/annotations/classInd.txt not found: '
+                     '--collection takes a folder in UCF101\'s layout')
+    data_root = osp.abspath(args.data_root or (
+        osp.join(out_dir, 'lists') if collection else 'data/motion10'))
+    name = args.name or (osp.basename(collection) if collection else NAME)
     start = time.time()
     per_seed = []
     for seed in args.seeds:
         seed_dir = out_dir if len(args.seeds) == 1 else osp.join(
             out_dir, f'seed_{seed}')
-        demo = Demo(seed_dir, data_root, seed, args.quiet)
+        demo = Demo(seed_dir, data_root, seed, args.quiet,
+                    collection=collection, split=args.split, name=name,
+                    epochs=args.epochs)
         results = demo.main_job(args.ablate)
         demo.banner(f'done: {seed_dir}/results.json, results.md')
         print(markdown(results))

@@ -15,9 +15,6 @@ import sys
 
 import numpy as np
 
-from cacl_mm.utils.cli import read_class_names, run_tool
-from cacl_mm.visualization.embedding_map import plot_embedding_maps
-
 
 def load_panel(spec: str) -> tuple:
     """``TITLE=PATH`` -> (title, query features, query labels)."""
@@ -42,6 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument('--size', type=int, nargs=2, default=(1400, 650),
                         metavar=('WIDTH', 'HEIGHT'))
     args = parser.parse_args(argv)
+    # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
+    from cacl_mm.utils.cli import read_class_names, run_tool
+    from cacl_mm.visualization.embedding_map import plot_embedding_maps
     return run_tool('embedding_map', lambda: plot_embedding_maps(
         [load_panel(p) for p in args.panels], args.out,
         read_class_names(args.classes), args.seed, tuple(args.size)))

@@ -11,15 +11,6 @@ architecture comes from the config saved in the checkpoint, or ``--config``.
 import argparse
 import sys
 
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
-import cacl_mm  # noqa: F401  (compat + registration)
-from cacl_mm.utils import (backbone_config_from_checkpoint,
-                           backbone_state_dict, load_checkpoint_dict,
-                           save_atomic)
-from mmaction.registry import MODELS
-
 
 def plain(value):
     """``value`` with every ``ConfigDict`` (at any depth) a plain dict.
@@ -38,6 +29,15 @@ def plain(value):
 def export(checkpoint: str, out: str, config: str = None,
            prefix: str = 'backbone.') -> dict:
     """Write the backbone state dict of ``checkpoint`` to ``out``."""
+    # Imported here, not at the top: ``--help`` answers without torch.
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import cacl_mm  # noqa: F401  (compat + registration)
+    from cacl_mm.utils import (backbone_config_from_checkpoint,
+                               backbone_state_dict, load_checkpoint_dict,
+                               save_atomic)
+    from mmaction.registry import MODELS
     if config:
         backbone_cfg = Config.fromfile(config).model.backbone
     else:

@@ -22,12 +22,12 @@ import os.path as osp
 import sys
 
 import numpy as np
-import torch
 
 
 def build(config: str, checkpoint: str, ann_file, repeats: int,
           batch_size: int, num_workers: int, cfg_options=None):
     """The model with the checkpoint's weights and a held-out data loader."""
+    import torch
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
@@ -97,6 +97,7 @@ def main(argv=None) -> int:
         return 0
     if not (args.config and args.checkpoint):
         parser.error('CONFIG and CHECKPOINT are required without --from-json')
+    import torch
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     try:

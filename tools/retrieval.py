@@ -12,10 +12,9 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-
-import cacl_mm  # noqa: F401  (compat + registration)
-from cacl_mm.apis import build_retrieval_cfg, run_retrieval
+# Only argparse's needs at import time: ``--help`` answers at once, torch
+# and mmaction load after the arguments parse.
+from mmengine.config import DictAction
 
 
 def main(argv=None) -> int:
@@ -56,6 +55,10 @@ def main(argv=None) -> int:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
 
+    from mmengine.config import Config
+
+    import cacl_mm  # noqa: F401  (compat + registration)
+    from cacl_mm.apis import build_retrieval_cfg, run_retrieval
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

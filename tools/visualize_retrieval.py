@@ -13,10 +13,6 @@ import json
 import os.path as osp
 import sys
 
-from cacl_mm.utils.cli import read_class_names, run_tool
-from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
-                                                  read_list)
-
 
 def load_run(work_dir: str) -> tuple:
     """The retrieval run's summary and top-k rows, with clear errors."""
@@ -47,6 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument('--tile', type=int, default=64, help='frame size (px)')
     parser.add_argument('--classes', help='class names, one per line, by label')
     args = parser.parse_args(argv)
+    # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
+    from cacl_mm.utils.cli import read_class_names, run_tool
+    from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
+                                                      read_list)
 
     def draw() -> str:
         summary, rows = load_run(args.work_dir)

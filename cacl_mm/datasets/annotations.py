@@ -124,6 +124,13 @@ def convert_ucf101(ann_dir: str, split: int,
     return train, test
 
 
+def ucf101_splits(ann_dir: str) -> List[int]:
+    """Splits N with both ``trainlist0N.txt`` and ``testlist0N.txt``."""
+    return [split for split in (1, 2, 3) if all(
+        osp.isfile(osp.join(ann_dir, f'{side}list{split:02d}.txt'))
+        for side in ('train', 'test'))]
+
+
 _HMDB_SPLIT = re.compile(r'^(?P<action>.+)_test_split(?P<split>\d)\.txt$')
 
 
@@ -136,6 +143,14 @@ def hmdb51_classes(split_dir: str, split: int) -> List[str]:
         raise AnnotationError(split_dir, None,
                               f'no *_test_split{split}.txt files')
     return actions
+
+
+def hmdb51_splits(split_dir: str) -> List[int]:
+    """Splits N with at least one ``<action>_test_splitN.txt``."""
+    found = {int(m.group('split')) for m in (
+        _HMDB_SPLIT.match(osp.basename(p))
+        for p in glob.glob(osp.join(split_dir, '*_test_split*.txt'))) if m}
+    return sorted(found)
 
 
 def convert_hmdb51(split_dir: str, split: int,
@@ -213,39 +228,3 @@ def list_file_names(name: str, split: int) -> Tuple[str, str]:
     """MMAction2's names: ``<name>_train_split_N_videos.txt`` and ``..._val_...``."""
     return (f'{name}_train_split_{split}_videos.txt',
             f'{name}_val_split_{split}_videos.txt')
-
-
-def converter_main(convert, name: str, source_help: str, doc: str,
-                   argv: Optional[List[str]] = None) -> int:
-    """The command line shared by ``tools/data/convert_{ucf101,hmdb51}.py``.
-
-    Args:
-        convert (callable): :func:`convert_ucf101` or :func:`convert_hmdb51`.
-        name (str): Default list-file prefix (``ucf101``, ``hmdb51``).
-        source_help (str): What the first argument is.
-        doc (str): The tool's docstring (first line is the description).
-        argv (list[str], optional): Arguments; defaults to ``sys.argv``.
-
-    Returns:
-        int: 0, or 1 after printing the located error.
-    """
-    import argparse
-    import sys
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument('source', help=source_help)
-    parser.add_argument('out_dir', help='where the list files go')
-    parser.add_argument('--video-root', help='check every video exists here')
-    parser.add_argument('--splits', type=int, nargs='+', default=[1, 2, 3])
-    parser.add_argument('--name', default=name, help='list file prefix')
-    args = parser.parse_args(argv)
-    try:
-        for split in args.splits:
-            train, test = convert(args.source, split, args.video_root)
-            for fname, lines in zip(list_file_names(args.name, split),
-                                    (train, test)):
-                path = write_list(osp.join(args.out_dir, fname), lines)
-                print(f'{path}: {len(lines)} videos')
-    except AnnotationError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0

@@ -97,6 +97,7 @@ class BenchmarkSpec:
         seed (int): Seed of every random draw.
         num_splits (int): Train/test splits written (groups rotate through
             the test side as in UCF101's three splits).
+        num_classes (int): The first ``num_classes`` of :data:`CLASSES`.
     """
     num_groups: int = 30
     clips_per_group: int = 2
@@ -104,6 +105,7 @@ class BenchmarkSpec:
     size: int = 64
     seed: int = 0
     num_splits: int = 3
+    num_classes: int = len(CLASSES)
 
     def __post_init__(self) -> None:
         if self.size < 64 or self.size % 16:
@@ -114,13 +116,21 @@ class BenchmarkSpec:
                              f'got {self.num_groups}')
         if self.num_frames < 16:
             raise ValueError(f'num_frames must be >= 16, got {self.num_frames}')
+        if not 2 <= self.num_classes <= len(CLASSES):
+            raise ValueError(f'num_classes must be 2..{len(CLASSES)}, got '
+                             f'{self.num_classes}')
         if not 1 <= self.num_splits <= 3:
             raise ValueError(f'num_splits must be 1, 2 or 3, got {self.num_splits}')
 
     @property
+    def classes(self) -> Tuple[str, ...]:
+        """The class names, in label order."""
+        return CLASSES[:self.num_classes]
+
+    @property
     def num_videos(self) -> int:
         """Videos in the whole benchmark."""
-        return len(CLASSES) * self.num_groups * self.clips_per_group
+        return self.num_classes * self.num_groups * self.clips_per_group
 
 
 def held_out_groups(spec: BenchmarkSpec, split: int) -> List[int]:
@@ -272,7 +282,7 @@ def video_name(label: str, group: int, clip: int) -> str:
 
 def plan(spec: BenchmarkSpec) -> List[Tuple[str, int, int]]:
     """Every (class, group, clip) of the benchmark, in writing order."""
-    return [(label, group, clip) for label in CLASSES
+    return [(label, group, clip) for label in spec.classes
             for group in range(1, spec.num_groups + 1)
             for clip in range(1, spec.clips_per_group + 1)]
 
@@ -308,7 +318,8 @@ def write_official_lists(root: str, spec: BenchmarkSpec) -> List[str]:
             f.write(''.join(line + '\r\n' for line in lines))
         written.append(path)
 
-    write('classInd.txt', [f'{i + 1} {c}' for i, c in enumerate(CLASSES)])
+    write('classInd.txt',
+          [f'{i + 1} {c}' for i, c in enumerate(spec.classes)])
     for split in range(1, spec.num_splits + 1):
         held_out = set(held_out_groups(spec, split))
         train, test = [], []
@@ -317,7 +328,7 @@ def write_official_lists(root: str, spec: BenchmarkSpec) -> List[str]:
             if group in held_out:
                 test.append(rel)
             else:
-                train.append(f'{rel} {CLASSES.index(label) + 1}')
+                train.append(f'{rel} {spec.classes.index(label) + 1}')
         write(f'trainlist{split:02d}.txt', train)
         write(f'testlist{split:02d}.txt', test)
     return written
@@ -348,7 +359,11 @@ def generate_benchmark(root: str, spec: BenchmarkSpec,
                               subsample_per_class, write_list)
     manifest_path = osp.join(root, 'benchmark.json')
     from dataclasses import asdict
-    manifest = dict(spec=asdict(spec), name=name,
+    spec_fields = asdict(spec)
+    if spec.num_classes == len(CLASSES):
+        # Manifests written before num_classes existed stay valid.
+        del spec_fields['num_classes']
+    manifest = dict(spec=spec_fields, name=name,
                     few_label_fraction=few_label_fraction,
                     generator_version=GENERATOR_VERSION)
     todo = [(root, spec, *item) for item in plan(spec)]

@@ -116,7 +116,9 @@ class RobustVideoDataset(VideoDataset):
                 raise AnnotationError(
                     self.ann_file, number,
                     f'unknown class index {label} (num_classes='
-                    f'{self.num_classes})')
+                    f'{self.num_classes}: a collection with more classes '
+                    'sets the dataset\'s num_classes and the head\'s, '
+                    'model.cls_head.num_classes)')
         return super().load_data_list()
 
     # ------------------------------------------------------------ samples

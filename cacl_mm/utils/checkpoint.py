@@ -40,6 +40,12 @@ def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
     return checkpoint.get('state_dict', checkpoint)
 
 
+def checkpoint_prefix(path: str, prefix: str = 'backbone.') -> str:
+    """``prefix`` if some weight in the checkpoint starts with it, else ``''``."""
+    state = state_dict_of(load_checkpoint_dict(path))
+    return prefix if any(k.startswith(prefix) for k in state) else ''
+
+
 def backbone_state_dict(path: str, backbone: nn.Module,
                         prefix: Optional[str] = 'backbone.'
                         ) -> Dict[str, torch.Tensor]:

@@ -1,7 +1,6 @@
 # Stage 0 on UCF101 split-1 train videos: the ResNet-50 frame encoder that
 # configs/cacl/*_ucf101.py load with
-#   model.transformer.frame_encoder.init_cfg=dict(
-#       type='Pretrained', checkpoint=<this run's checkpoint>, prefix='backbone.')
+#   --cfg-options model.transformer.frame_encoder_checkpoint=<this run's checkpoint>
 _base_ = ['./_base_frame_moco.py']
 train_dataloader = dict(
     batch_size=32,

@@ -3,13 +3,12 @@
     python tools/data/convert_hmdb51.py data/hmdb51/testTrainMulti_7030_splits \
         data/hmdb51 --video-root data/hmdb51/videos
 
-writes ``hmdb51_{train,val}_split_{1,2,3}_videos.txt``; labels follow the
-sorted action names; lines marked 0 (unused) are left out.
+writes ``hmdb51_{train,val}_split_N_videos.txt`` for every split N found;
+labels follow the sorted action names; lines marked 0 (unused) are left out.
 """
 import sys
 
-from cacl_mm.datasets.annotations import convert_hmdb51, converter_main
+from split_lists import main
 
 if __name__ == '__main__':
-    sys.exit(converter_main(convert_hmdb51, 'hmdb51',
-                            'folder of <action>_test_split<N>.txt', __doc__))
+    sys.exit(main('hmdb51', 'folder of <action>_test_split<N>.txt', __doc__))

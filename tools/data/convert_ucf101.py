@@ -3,13 +3,13 @@
     python tools/data/convert_ucf101.py data/ucf101/annotations data/ucf101 \
         --video-root data/ucf101/videos
 
-writes ``ucf101_{train,val}_split_{1,2,3}_videos.txt`` into the output folder.
+writes ``ucf101_{train,val}_split_N_videos.txt`` into the output folder for
+every split N whose two lists are there (``--splits`` picks some).
 """
 import sys
 
-from cacl_mm.datasets.annotations import convert_ucf101, converter_main
+from split_lists import main
 
 if __name__ == '__main__':
-    sys.exit(converter_main(
-        convert_ucf101, 'ucf101',
-        'folder with classInd.txt, trainlist0N.txt, testlist0N.txt', __doc__))
+    sys.exit(main('ucf101', 'folder with classInd.txt, trainlist0N.txt, '
+                  'testlist0N.txt', __doc__))

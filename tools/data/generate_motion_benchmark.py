@@ -17,34 +17,43 @@ import os
 import os.path as osp
 import sys
 
-from cacl_mm.datasets.annotations import list_file_names
-from cacl_mm.datasets.motion_benchmark import BenchmarkSpec, generate_benchmark
-from cacl_mm.evaluation.probes import frame_probe
-
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('root', nargs='?', default='data/motion10')
-    parser.add_argument('--num-groups', type=int, default=BenchmarkSpec.num_groups)
+    # Defaults (None) are BenchmarkSpec's: the embedded benchmark.
+    parser.add_argument('--num-groups', type=int,
+                        help='groups, each a nuisance draw shared by all '
+                        'classes (default 30)')
     parser.add_argument('--clips-per-group', type=int,
-                        default=BenchmarkSpec.clips_per_group)
-    parser.add_argument('--num-frames', type=int, default=BenchmarkSpec.num_frames)
-    parser.add_argument('--size', type=int, default=BenchmarkSpec.size)
-    parser.add_argument('--seed', type=int, default=BenchmarkSpec.seed)
-    parser.add_argument('--num-splits', type=int, default=BenchmarkSpec.num_splits)
+                        help='clips per class and group (default 2)')
+    parser.add_argument('--num-classes', type=int,
+                        help='the first N motion classes (default all 10)')
+    parser.add_argument('--num-frames', type=int, help='default 32')
+    parser.add_argument('--size', type=int, help='frame size (default 64)')
+    parser.add_argument('--seed', type=int, help='default 0')
+    parser.add_argument('--num-splits', type=int, help='1-3 (default 3)')
+    parser.add_argument('--name', default='motion10',
+                        help='prefix of the MMAction2 list files')
     parser.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument('--check', action='store_true',
                         help='fit the single-frame and mean-frame probes on '
                         'split 1: both should stay near chance')
     args = parser.parse_args(argv)
+    # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
+    from cacl_mm.datasets.motion_benchmark import (BenchmarkSpec,
+                                                   generate_benchmark)
+    from cacl_mm.datasets.annotations import list_file_names
+    from cacl_mm.evaluation.probes import frame_probe
+    fields = ('num_groups', 'clips_per_group', 'num_classes', 'num_frames',
+              'size', 'seed', 'num_splits')
     try:
-        spec = BenchmarkSpec(num_groups=args.num_groups,
-                             clips_per_group=args.clips_per_group,
-                             num_frames=args.num_frames, size=args.size,
-                             seed=args.seed, num_splits=args.num_splits)
+        spec = BenchmarkSpec(**{k: getattr(args, k) for k in fields
+                                if getattr(args, k) is not None})
     except ValueError as err:
         parser.error(str(err))
-    manifest = generate_benchmark(args.root, spec, workers=args.workers)
+    manifest = generate_benchmark(args.root, spec, name=args.name,
+                                  workers=args.workers)
     if args.check:
         train, test = (osp.join(args.root, name)
                        for name in list_file_names(manifest['name'], 1))

@@ -1,6 +1,8 @@
 """``TransformerClipEncoder``: frozen 2D CNN frame features -> Transformer."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -88,8 +90,10 @@ class TransformerClipEncoder(BaseModule):
     added; a pre-norm Transformer encoder reads the tokens and the CLS output
     is the clip embedding.
 
-    Load the 2D CNN from a checkpoint with ``init_cfg`` on ``frame_encoder``
-    (``dict(type='Pretrained', checkpoint=..., prefix=...)``).
+    Load the 2D CNN from a checkpoint with ``frame_encoder_checkpoint`` (a
+    stage-0 ``FrameMoCo`` checkpoint, any checkpoint with the 2D CNN under
+    ``backbone.``, or a plain state dict), or with ``init_cfg`` on
+    ``frame_encoder`` (``dict(type='Pretrained', checkpoint=..., prefix=...)``).
 
     As the backbone of a ``Recognizer3D``, pair it with
     ``I3DHead(spatial_type=None, in_channels=embed_dims)``.
@@ -108,6 +112,10 @@ class TransformerClipEncoder(BaseModule):
         dropout (float): Transformer dropout. Defaults to 0.
         freeze_frame_encoder (bool): Freeze the 2D CNN and keep it in eval
             mode. Defaults to True.
+        frame_encoder_checkpoint (str, optional): Checkpoint whose 2D CNN
+            weights :meth:`init_weights` loads (every key must match, under
+            ``backbone.`` when the checkpoint has such keys, else at the top
+            level), after ``frame_encoder``'s own ``init_cfg``.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
 
@@ -122,6 +130,7 @@ class TransformerClipEncoder(BaseModule):
                  mlp_ratio: float = 4.0,
                  dropout: float = 0.0,
                  freeze_frame_encoder: bool = True,
+                 frame_encoder_checkpoint: Optional[str] = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
@@ -130,6 +139,13 @@ class TransformerClipEncoder(BaseModule):
                 f'divisible by num_heads={num_heads}')
         self.frame_encoder = MODELS.build(frame_encoder)
         self.freeze_frame_encoder = freeze_frame_encoder
+        self.frame_encoder_checkpoint = frame_encoder_checkpoint
+        if frame_encoder_checkpoint:
+            if frame_encoder.get('init_cfg'):
+                raise ValueError(
+                    'TransformerClipEncoder: set frame_encoder_checkpoint or '
+                    'frame_encoder.init_cfg, not both')
+            self._use_frame_encoder_checkpoint(frame_encoder_checkpoint)
         self.embed_dims = embed_dims
         self.clip_transformer = ClipTransformer(frame_feat_dims, embed_dims,
                                                 num_frames, num_layers,
@@ -137,6 +153,24 @@ class TransformerClipEncoder(BaseModule):
         if freeze_frame_encoder:
             self.frame_encoder.requires_grad_(False)
             self.frame_encoder.eval()
+
+    def _use_frame_encoder_checkpoint(self, path: str) -> None:
+        """Check ``path`` holds this 2D CNN; load it as its ``init_cfg``.
+
+        The frame encoder's own default initialisation is replaced, as a
+        ``Pretrained`` ``init_cfg`` in the config replaces it.
+
+        Every key is checked now, with the error naming the file; the
+        weights load in :meth:`init_weights` through mmengine's
+        ``Pretrained`` initialiser, as ``frame_encoder.init_cfg`` would.
+        """
+        from ...utils.checkpoint import backbone_state_dict, checkpoint_prefix
+        prefix = checkpoint_prefix(path)
+        backbone_state_dict(path, self.frame_encoder, prefix)
+        init_cfg = dict(type='Pretrained', checkpoint=path)
+        if prefix:  # mmengine reads a prefix of '' as '.'
+            init_cfg['prefix'] = prefix
+        self.frame_encoder.init_cfg = init_cfg
 
     def train(self, mode: bool = True) -> 'TransformerClipEncoder':
         """Set train mode, keeping a frozen frame encoder in eval mode."""

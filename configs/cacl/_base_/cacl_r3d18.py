@@ -25,10 +25,10 @@ model = dict(
     transformer=dict(
         type='TransformerClipEncoder',
         # Paper: ResNet-50 pretrained with MoCo on UCF101 frames, frozen.
-        # Point init_cfg at your 2D weights, e.g.
-        # init_cfg=dict(type='Pretrained', checkpoint='frame_moco_r50.pth',
-        #               prefix='backbone.')
+        # Stage 0 (configs/frame_moco) writes it; hand it over with
+        #   --cfg-options model.transformer.frame_encoder_checkpoint=PATH
         frame_encoder=dict(type='ResNet', depth=50, norm_eval=True),
+        frame_encoder_checkpoint=None,
         frame_feat_dims=2048,
         embed_dims=768,  # paper: 768-d frame tokens
         num_frames=16,

@@ -1,5 +1,10 @@
-# Stage 0 for the CPU demo: a ResNet-18 frame encoder on 32x32 frames of the
-# embedded motion benchmark (tools/data/generate_motion_benchmark.py).
+# Stage 0 for the tiny CACL (configs/cacl/cacl_tiny_r3d_synthetic.py): a
+# ResNet-18 frame encoder on 32x32 frames. Defaults to the embedded motion
+# benchmark (tools/data/generate_motion_benchmark.py); another collection:
+#   --cfg-options train_dataloader.dataset.ann_file=LIST \
+#                 train_dataloader.dataset.data_prefix.video=VIDEO_ROOT
+# and hand the result to CACL with
+#   --cfg-options model.transformer.frame_encoder_checkpoint=<its checkpoint>
 _base_ = ['./_base_frame_moco.py']
 model = dict(
     backbone=dict(depth=18),
@@ -33,15 +38,14 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,
     drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # 4 passes over the videos per epoch (RepeatDataset's indices, with the
+    # dataset's keys left flat for --cfg-options).
+    sampler=dict(type='RepeatSampler', times=4, shuffle=True),
     dataset=dict(
-        type='RepeatDataset',
-        times=4,
-        dataset=dict(
-            type='RobustVideoDataset',
-            ann_file='data/motion10/motion10_train_split_1_videos.txt',
-            data_prefix=dict(video='data/motion10/videos'),
-            pipeline=train_pipeline)))
+        type='RobustVideoDataset',
+        ann_file='data/motion10/motion10_train_split_1_videos.txt',
+        data_prefix=dict(video='data/motion10/videos'),
+        pipeline=train_pipeline))
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.06, momentum=0.9, weight_decay=1e-4))

@@ -1,0 +1,488 @@
+"""Timing, memory and FLOP measurements behind ``tools/benchmark.py``.
+
+Each function measures one thing (a pipeline, a training step variant, the
+floor of a step, a retrieval search) and returns plain numbers; the tool
+puts them side by side as ratios. Nothing here asserts a speed.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import os.path as osp
+import statistics
+import threading
+import time
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+import torch
+
+GPU_PEAK_FLOPS = {
+    'H100': dict(bf16=989e12, fp16=989e12, fp32=67e12),
+    'H200': dict(bf16=989e12, fp16=989e12, fp32=67e12),
+    'A100': dict(bf16=312e12, fp16=312e12, fp32=19.5e12),
+}
+
+
+# ------------------------------------------------------------------ timing
+def sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_per_call_us(fn: Callable[[], object], calls: int,
+                     repeats: int = 3) -> float:
+    """Best-of-``repeats`` mean microseconds per call."""
+    best = float('inf')
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls * 1e6)
+    return best
+
+
+class PeakMemory:
+    """Peak memory growth over a block: GPU max allocated, else RSS (sampled).
+
+    Around training steps of a built model this is what the steps add on
+    top of the weights: activations, gradients and optimizer state.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.peak_mb = 0.
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+
+    def __enter__(self) -> 'PeakMemory':
+        if self.device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device) / 2**20
+            return self
+        self.base = self.rss_mb()
+        self.max_rss = self.base
+        self._stop = threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.005):
+                self.max_rss = max(self.max_rss, self.rss_mb())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == 'cuda':
+            self.peak_mb = torch.cuda.max_memory_allocated(
+                self.device) / 2**20 - self.base
+            return
+        self._stop.set()
+        self._thread.join()
+        self.max_rss = max(self.max_rss, self.rss_mb())
+        self.peak_mb = self.max_rss - self.base
+
+
+def release_free_memory(device: torch.device) -> None:
+    """Return freed memory to the OS / driver, so the next peak starts clean.
+
+    glibc keeps freed heap memory in the process (RSS) after large frees
+    raise its mmap threshold; ``malloc_trim`` hands it back.
+    """
+    import ctypes
+    import gc
+    gc.collect()
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+        return
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device,
+                   repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------ ShuffleByMED
+def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
+    """ShuffleByMED vs the released code's shuffle + DP edit distance."""
+    from cacl_mm.datasets.transforms import ShuffleByMED
+    from cacl_mm.models.utils import levenshtein
+
+    np.random.seed(0)
+    transform = ShuffleByMED()
+    results = dict(clip_len=clip_len, num_clips=1)
+    transform(results)  # the first buffer refill is not per-sample cost
+    ours = time_per_call_us(lambda: transform(results), calls)
+    identity = list(range(clip_len))
+    rng = np.random.default_rng(0)
+
+    def released_style():
+        k = int(rng.integers(0, clip_len + 1))
+        order = np.arange(clip_len)
+        pos = rng.choice(clip_len, size=k, replace=False)
+        order[pos] = rng.permutation(order[pos])
+        return levenshtein(identity, order.tolist())
+
+    baseline = time_per_call_us(released_style, max(calls // 10, 100))
+    return dict(ours_us=ours, released_style_us=baseline)
+
+
+# ---------------------------------------------------------------- pipeline
+def write_videos(folder: str, count: int, size: tuple, frames: int) -> List[str]:
+    """XVID .avi files (UCF101's container) of moving noise."""
+    from cacl_mm.datasets.motion_benchmark import write_video
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(count):
+        base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+        clip = np.stack([np.roll(base, 3 * t, axis=1) for t in range(frames)])
+        path = osp.join(folder, f'v_{i:02d}.avi')
+        write_video(path, clip)
+        paths.append(path)
+    return paths
+
+
+def standard_pipeline(clip_len: int, frame_interval: int, crop: int) -> list:
+    """MMAction2's single-view recognition training pipeline (as its configs)."""
+    return [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=clip_len,
+             frame_interval=frame_interval, num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, int(round(crop * 128 / 112)))),
+        dict(type='RandomResizedCrop'),
+        dict(type='Resize', scale=(crop, crop), keep_ratio=False),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs'),
+    ]
+
+
+def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
+    """Clips/s of the CACL and the standard pipeline, one process."""
+    from mmengine.dataset import Compose
+
+    from cacl_mm.apis.config_utils import crop_size_of, find_transform
+    dataset = cfg.train_dataloader.dataset
+    sampler = find_transform(dataset, 'SampleFrames')
+    pipelines = dict(
+        cacl=Compose(copy.deepcopy(dataset.pipeline)),
+        standard=Compose(standard_pipeline(
+            sampler['clip_len'], sampler['frame_interval'],
+            crop_size_of(dataset))))
+    np.random.seed(0)
+    out = {}
+    for name, pipeline in pipelines.items():
+        pipeline(dict(filename=videos[0], label=0, start_index=0,
+                      modality='RGB'))  # warm decoder and buffers
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for path in videos:
+                pipeline(dict(filename=path, label=0, start_index=0,
+                              modality='RGB'))
+        out[f'{name}_clips_per_s'] = rounds * len(videos) / (
+            time.perf_counter() - start)
+    out['ratio'] = out['cacl_clips_per_s'] / out['standard_clips_per_s']
+    return out
+
+
+# ------------------------------------------------------------------ models
+def naive_cacl_class():
+    """CACL as the released code computes the Transformer side.
+
+    The frozen 2D CNN runs on the original and on the shuffled clip, for the
+    online and again for the momentum Transformer (4 passes per sample
+    instead of our 2).
+    """
+    from cacl_mm.models.recognizers.cacl import CACL, concat_twins, shuffle_time
+
+    class NaiveCACL(CACL):
+
+        def _frame_features(self, view_q, view_k):
+            return dict(q=view_q, k=view_k)  # clips: no shared 2D pass
+
+        def _trans_embed(self, branch, clips, order):
+            both = torch.cat([clips, shuffle_time(clips, order, 2)])
+            frames = self.transformer.extract_frame_features(both)
+            return self.contrast_head.embed(
+                branch.projection,
+                concat_twins(branch.clip_transformer(frames)))
+
+    return NaiveCACL
+
+
+def build_model(cfg_model: dict, variant: str, device: torch.device,
+                channels_last: bool):
+    from mmaction.registry import MODELS
+    model_cfg = copy.deepcopy(cfg_model)
+    model_cfg['channels_last'] = channels_last
+    if variant == 'no_transformer':
+        model_cfg['contrast_head']['pairs'] = [('cnn_q', 'cnn_k')]
+    if variant == 'naive':
+        model_cfg.pop('type')
+        model = naive_cacl_class()(**model_cfg)
+    elif variant == 'supervised':
+        backbone = copy.deepcopy(cfg_model['backbone'])
+        model = MODELS.build(dict(
+            type='Recognizer3D', backbone=backbone,
+            cls_head=dict(type='I3DHead', num_classes=101,
+                          in_channels=cfg_model['sdp_head']['in_channels'] // 2),
+            data_preprocessor=cfg_model['data_preprocessor']))
+    else:
+        model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model.to(device).train()
+
+
+def make_batch(batch: int, clip_len: int, crop: int, views: int,
+               device: torch.device) -> dict:
+    """What PackActionInputs + pseudo_collate give the data preprocessor."""
+    from mmaction.structures import ActionDataSample
+
+    from cacl_mm.datasets.transforms import ShuffleByMED
+    shuffle = ShuffleByMED(clip_len)
+    generator = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(batch):
+        shape = ((views, 3, clip_len, crop, crop) if views > 1 else
+                 (1, 3, clip_len, crop, crop))
+        inputs.append(torch.randint(0, 255, shape, generator=generator,
+                                    dtype=torch.uint8).to(device))
+        results = shuffle(dict(clip_len=clip_len))
+        sample = ActionDataSample()
+        sample.set_field(results['shuffle_order'], 'shuffle_order',
+                         field_type='metainfo')
+        sample.set_field(results['med_label'], 'med_label',
+                         field_type='metainfo')
+        sample.set_gt_label(0)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_optim_wrapper(model, amp: str):
+    from mmengine.optim import build_optim_wrapper as build
+    from cacl_mm.engine.hooks.finite_gradient_hook import attach_finite_check
+    cfg = dict(type='OptimWrapper',
+               optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
+                              weight_decay=1e-4))
+    if amp != 'none':
+        cfg = dict(type='AmpOptimWrapper', dtype='bfloat16' if amp == 'bf16'
+                   else 'float16', optimizer=cfg['optimizer'])
+    wrapper = build(model, cfg)
+    attach_finite_check(wrapper.optimizer, model)  # as FiniteGradientHook
+    return wrapper
+
+
+def train_step_fn(model, optim_wrapper, data) -> Callable[[], None]:
+    """One full training step, momentum update and queue write included."""
+
+    def step():
+        model.train_step(data, optim_wrapper)
+        if hasattr(model, 'momentum_update'):
+            model.momentum_update()
+            for arch, keys in model.pop_pending_keys().items():
+                model.contrast_head.enqueue(arch, keys)
+    return step
+
+
+def count_flops(fn: Callable[[], None]) -> float:
+    """FLOPs of one call (forward and backward) by torch's counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
+                amp: str) -> Dict[str, tuple]:
+    """The unavoidable parts of a CACL step, each to be timed alone.
+
+    Returns:
+        dict: name -> (untimed set-up or None, timed call).
+    """
+    from cacl_mm.models.recognizers.cacl import shuffle_time
+    processed = model.data_preprocessor(data, True)
+    inputs, samples = processed['inputs'], processed['data_samples']
+    order = model._stack_field(samples, 'shuffle_order', device)
+    labels = model._stack_field(samples, 'med_label', device)
+    view_q, view_k = inputs[:, 0], inputs[:, 1]
+    clips_q = torch.cat([view_q, shuffle_time(view_q, order, 2)])
+    clips_k = torch.cat([view_k, shuffle_time(view_k, order, 2)])
+    online, momentum = model._online_cnn(), model.momentum_cnn.module
+    trans, momentum_trans = model._online_trans(), model.momentum_trans.module
+    encoder = model.transformer
+    dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+
+    with torch.no_grad():
+        frames = encoder.extract_frame_features(view_q)
+        tokens = torch.cat([frames, shuffle_time(frames, order, 1)])
+    head = model.contrast_head
+
+    def cnn_online():
+        with autocast():
+            feats = online.features(clips_q)
+        feats.float().sum().backward()
+
+    def cnn_momentum():
+        with torch.no_grad(), autocast():
+            momentum.features(clips_k)
+
+    def frozen_2d():
+        with torch.no_grad(), autocast():
+            encoder.extract_frame_features(torch.cat([view_q, view_k]))
+
+    def transformer():
+        with autocast():
+            out = trans.clip_transformer(tokens)
+        out.float().sum().backward()
+        with torch.no_grad(), autocast():
+            momentum_trans.clip_transformer(tokens)
+
+    batch = view_q.shape[0]
+    cnn_pairs = torch.randn(batch, head.projections['cnn'].in_channels,
+                            device=device)
+    trans_pairs = torch.randn(batch, head.projections['trans'].in_channels,
+                              device=device)
+
+    def heads():
+        with autocast():
+            cnn_in = cnn_pairs.clone().requires_grad_()
+            trans_in = trans_pairs.clone().requires_grad_()
+            embeddings = dict(
+                cnn_q=head.embed(online.projection, cnn_in),
+                trans_q=head.embed(trans.projection, trans_in))
+            with torch.no_grad():
+                embeddings['cnn_k'] = head.embed(momentum.projection,
+                                                 cnn_pairs)
+                embeddings['trans_k'] = head.embed(momentum_trans.projection,
+                                                   trans_pairs)
+            losses = head.loss(embeddings)
+            losses.update(model.sdp_head.loss(cnn_in, labels))
+        sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+
+    def update():
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        model.momentum_update()
+        head.enqueue('cnn', torch.randn(batch, head.out_channels,
+                                        device=device))
+        head.enqueue('trans', torch.randn(batch, head.out_channels,
+                                          device=device))
+
+    def with_gradients():
+        # The update needs gradients in place, as after a backward pass.
+        cnn_online()
+        transformer()
+        heads()
+
+    def clear():
+        optim_wrapper.zero_grad()
+
+    return dict(cnn_online_fwd_bwd=(clear, cnn_online),
+                cnn_momentum_fwd=(None, cnn_momentum),
+                frozen_2d_once_per_view=(None, frozen_2d),
+                transformer_fwd_bwd_and_momentum_fwd=(clear, transformer),
+                heads=(clear, heads),
+                optimizer_step_and_momentum_update=(with_gradients, update))
+
+
+VARIANTS = ('cacl', 'no_transformer', 'naive', 'supervised')
+
+
+def bench_steps(cfg, args, device: torch.device) -> dict:
+    """Step times in interleaved rounds: every variant and floor part once
+    per round, medians over rounds, so that drift of a shared machine hits
+    all of them alike."""
+    from cacl_mm.apis.config_utils import crop_size_of
+    clip_len = cfg.model.clip_len
+    crop = crop_size_of(cfg.train_dataloader.dataset)
+    two_view = make_batch(args.batch, clip_len, crop, 2, device)
+    one_view = make_batch(args.batch, clip_len, crop, 1, device)
+    steps, peak_mb = {}, {}
+    for variant in VARIANTS:
+        print(f'  building {variant}, first step (memory) ...', flush=True)
+        torch.manual_seed(0)
+        model = build_model(cfg.model, variant, device, args.channels_last)
+        optim_wrapper = build_optim_wrapper(model, args.amp)
+        data = one_view if variant == 'supervised' else two_view
+        steps[variant] = (model, optim_wrapper, data,
+                          train_step_fn(model, optim_wrapper, data))
+        release_free_memory(device)
+        with PeakMemory(device) as memory:
+            steps[variant][3]()  # also the warm-up
+        peak_mb[variant] = memory.peak_mb
+    model, optim_wrapper, data, _ = steps['cacl']
+    parts = floor_parts(model, data, optim_wrapper, device, args.amp)
+    for setup, fn in parts.values():  # warm-up
+        if setup:
+            setup()
+        fn()
+    times = {name: [] for name in [*VARIANTS, *parts]}
+    for round_index in range(args.repeats):
+        print(f'  round {round_index + 1}/{args.repeats}: steps and floor '
+              'parts ...', flush=True)
+        for variant in VARIANTS:
+            times[variant].append(median_seconds(steps[variant][3], device, 1,
+                                                 warmup=0))
+        for name, (setup, fn) in parts.items():
+            if setup:
+                setup()
+            times[name].append(median_seconds(fn, device, 1, warmup=0))
+    optim_wrapper.zero_grad()
+    step_s = {v: statistics.median(times[v]) for v in VARIANTS}
+    floor = {name: statistics.median(times[name]) for name in parts}
+    step_s['floor'] = sum(floor.values())
+    # Last: FlopCounterMode slows the calls that follow it.
+    flops = {v: count_flops(steps[v][3]) for v in VARIANTS}
+    return dict(step_s=step_s, floor_parts_s=floor, peak_mem_mb=peak_mb,
+                flops_per_step=flops, clip_len=clip_len, crop=crop,
+                rounds=args.repeats,
+                round_times_s={k: [round(t, 4) for t in v]
+                               for k, v in times.items()})
+
+
+# --------------------------------------------------------------- retrieval
+def bench_retrieval(device: torch.device, dims=(512, 9216),
+                    gallery: int = 9537, queries: int = 3783) -> dict:
+    """Top-50 cosine search of UCF101 split-1 test videos in the train split."""
+    from cacl_mm.evaluation.retrieval import topk_neighbours
+    out = {}
+    for dim in dims:
+        generator = torch.Generator().manual_seed(dim)
+        g = torch.randn(gallery, dim, generator=generator).to(device)
+        q = torch.randn(queries, dim, generator=generator).to(device)
+        topk_neighbours(q[:64], g, 50)  # warm-up
+        out[f'd{dim}'] = median_seconds(lambda: topk_neighbours(q, g, 50),
+                                        device, repeats=3, warmup=0)
+    return out
+
+
+# -------------------------------------------------------------------- main
+def gpu_peak(device: torch.device, amp: str) -> Optional[float]:
+    if device.type != 'cuda':
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, peaks in GPU_PEAK_FLOPS.items():
+        if key in name:
+            return peaks['fp32' if amp == 'none' else amp]
+    return None

@@ -100,3 +100,31 @@ def test_tiny_config_pipeline_on_a_real_video(tiny_dataset):
     order = np.asarray(data_sample.shuffle_order)
     assert sorted(order.tolist()) == list(range(8))
     assert 0 <= int(data_sample.med_label) < 8
+
+
+def test_repeat_sampler_gives_repeat_datasets_indices():
+    """Same indices as RepeatDataset(times) under DefaultSampler, epoch by
+    epoch, with the dataset itself left flat."""
+    from mmengine.dataset import DefaultSampler
+
+    from cacl_mm.datasets import RepeatSampler
+
+    class Videos:
+        def __len__(self):
+            return 13
+
+    class Repeated:  # what RepeatDataset(times=4) exposes to the sampler
+        def __len__(self):
+            return 52
+
+    for epoch in range(3):
+        reference = DefaultSampler(Repeated(), seed=7)
+        ours = RepeatSampler(Videos(), times=4, seed=7)
+        reference.set_epoch(epoch)
+        ours.set_epoch(epoch)
+        assert list(ours) == [i % 13 for i in reference]
+        assert len(ours) == len(reference) == 52
+    ordered = list(RepeatSampler(Videos(), times=2, shuffle=False))
+    assert ordered == list(range(13)) * 2
+    with pytest.raises(ValueError, match='sampler.times must be >= 1'):
+        RepeatSampler(Videos(), times=0)

@@ -297,3 +297,11 @@ def test_hmdb51_cli_writes_mmaction_lists(small_hmdb, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (out / 'hmdb51_train_split_1_videos.txt').read_text() == (
         'jump/j2.avi 0\nrun/r1.avi 1\n')
+
+
+def test_benchmark_with_fewer_classes():
+    spec = BenchmarkSpec(num_classes=6, num_groups=3)
+    assert spec.classes == CLASSES[:6]
+    assert spec.num_videos == 6 * 3 * 2
+    with pytest.raises(ValueError, match='num_classes must be 2..10'):
+        BenchmarkSpec(num_classes=1)

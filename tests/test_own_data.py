@@ -53,3 +53,14 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
         (out / 'finetune_cacl' / 'last_checkpoint').read_text().strip(),
         map_location='cpu', weights_only=True)
     assert checkpoint['state_dict']['cls_head.fc_cls.weight'].shape[0] == 6
+
+    # The test stage loads strictly: the same checkpoint against the config's
+    # 10-class head is refused, not scored with a random head.
+    proc = run([sys.executable, '-m', 'cacl_mm.apis.recognition',
+                osp.join(REPO, 'configs/finetune/r3d_tiny_motion10_split1.py'),
+                str(out / 'finetune_cacl' / 'epoch_1.pth'), '--work-dir',
+                str(tmp_path / 'mismatch')], check=False)
+    assert proc.returncode != 0
+    assert 'does not fit the model of' in proc.stderr
+    assert 'cls_head.fc_cls.weight' in proc.stderr
+

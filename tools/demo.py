@@ -297,7 +297,8 @@ class Demo:
             opts['model.backbone.pretrained'] = backbone
         self.run(['tools/train.py', config, '--work-dir', work] +
                  self.options(opts, train=True), f'fine-tuning {name}')
-        test_opts = {k: v for k, v in opts.items() if k.startswith('test_')}
+        test_opts = {k: v for k, v in opts.items()
+                     if k.startswith(('test_', 'model.cls_head.'))}
         self.run(['-m', 'cacl_mm.apis.recognition', config,
                   last_checkpoint(work), '--work-dir', work] +
                  self.options(test_opts), f'testing {name}')

@@ -26,8 +26,18 @@ def test_recognizer(config: str, checkpoint: str, work_dir: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
-    cfg.load_from = checkpoint
-    metrics = Runner.from_cfg(cfg).test()
+    cfg.load_from = None
+    runner = Runner.from_cfg(cfg)
+    # Strict: the Runner's own load_from is lenient, and a head of another
+    # size (model.cls_head.num_classes) would then stay random and score 0.
+    try:
+        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f'{checkpoint} does not fit the model of {config} (was it trained '
+            'with other --cfg-options, e.g. model.cls_head.num_classes?): '
+            f'{str(error).strip()[:1500]}') from None
+    metrics = runner.test()
     result = {k.split('/')[-1]: float(v) for k, v in metrics.items()}
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'test_metrics.json'), 'w') as f:

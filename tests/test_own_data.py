@@ -6,6 +6,7 @@ epoch each: this checks the chain, not the recipe."""
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 
 import torch
@@ -64,3 +65,28 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     assert 'does not fit the model of' in proc.stderr
     assert 'cls_head.fc_cls.weight' in proc.stderr
 
+
+
+def test_the_chain_on_plain_mmaction_lists(tmp_path):
+    """Plain MMAction2 lists (``path label``) and a video folder: no
+    annotations folder, the classes come from the labels."""
+    root = tmp_path / 'plain'
+    run([sys.executable, osp.join(REPO, 'tools/data/generate_motion_benchmark.py'),
+         str(root), '--num-classes', '3', '--num-groups', '6',
+         '--num-splits', '1', '--name', 'plain'])
+    shutil.rmtree(root / 'annotations')
+    train = root / 'plain_train_split_1_videos.txt'
+    test = root / 'plain_val_split_1_videos.txt'
+    out = tmp_path / 'out'
+    run([sys.executable, osp.join(REPO, 'tools/demo.py'), '--train-list',
+         str(train), '--test-list', str(test), '--video-root',
+         str(root / 'videos'), '--out-dir', str(out), '--epochs', '1',
+         '--quiet'], timeout=900)
+    results = json.loads((out / 'results.json').read_text())
+    assert (results['num_classes'], results['num_train_videos'],
+            results['num_test_videos']) == (3, 24, 12)
+    assert results['dataset'] == str(train)
+    assert 0 <= results['cacl']['finetune_top1'] <= 1
+    assert (out / 'classes.txt').read_text().split() == [
+        'class_0', 'class_1', 'class_2']
+    assert (out / 'lists' / 'own_train_split_1_10pct_videos.txt').is_file()

@@ -139,7 +139,7 @@ def test_raise_policy_names_the_file(broken_dataset):
 @pytest.mark.parametrize('line, problem', [
     ('class0/v_000.mp4 0 extra', 'expected "<relative path> <label>"'),
     ('class0/v_000.mp4 zero', "label 'zero' is not an integer"),
-    ('class0/v_000.mp4 7', 'unknown class index 7 (num_classes=2)'),
+    ('class0/v_000.mp4 7', 'unknown class index 7 (num_classes=2: a collection with more classes sets the dataset\'s num_classes and the head\'s, model.cls_head.num_classes)'),
     ('../outside/v_000.mp4 0', 'outside the data root'),
     ('/abs/v_000.mp4 0', 'outside the data root'),
 ])

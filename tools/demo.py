@@ -33,7 +33,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CACL_CONFIG = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
@@ -82,6 +82,10 @@ class Demo:
             (``annotations/classInd.txt``, ``trainlist0N.txt``,
             ``testlist0N.txt``, ``videos/``) to use instead of the embedded
             benchmark.
+        lists (tuple, optional): ``(train list, test list, video root,
+            class names file or None)``: plain MMAction2 lists
+            (``path label``) instead of ``collection``; without a names file
+            the classes are ``class_0`` .. up to the largest label.
         split (int): The split of ``collection``. Defaults to 1.
         name (str): List file prefix. Defaults to the benchmark's.
         epochs (int, optional): Every training stage's ``max_epochs`` (a
@@ -91,13 +95,16 @@ class Demo:
     def __init__(self, out_dir: str, data_root: str, seed: int,
                  quiet: bool, start: Optional[float] = None,
                  collection: Optional[str] = None, split: int = 1,
-                 name: str = NAME, epochs: Optional[int] = None) -> None:
+                 name: str = NAME, epochs: Optional[int] = None,
+                 lists: Optional[Tuple[str, str, str, Optional[str]]] = None
+                 ) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
         self.quiet = quiet
         self.start = start or time.time()
         self.collection = collection
+        self.lists = lists
         self.split = split
         self.name = name
         self.epochs = epochs
@@ -139,10 +146,14 @@ class Demo:
 
     @property
     def train_list(self) -> str:
+        if self.lists:
+            return self.lists[0]
         return self.data(f'{self.name}_train_split_{self.split}_videos.txt')
 
     @property
     def test_list(self) -> str:
+        if self.lists:
+            return self.lists[1]
         return self.data(f'{self.name}_val_split_{self.split}_videos.txt')
 
     @property
@@ -152,6 +163,8 @@ class Demo:
 
     @property
     def video_root(self) -> str:
+        if self.lists:
+            return self.lists[2]
         return osp.join(self.collection or self.data_root, 'videos')
 
     @property
@@ -182,7 +195,7 @@ class Demo:
     # ------------------------------------------------------------ stages
     def generate(self) -> dict:
         """The benchmark and its static probes (single and mean frames)."""
-        if self.collection:
+        if self.collection or self.lists:
             return self.convert()
         self.banner(f'1/5 embedded motion benchmark -> {self.data_root}')
         self.run(['tools/data/generate_motion_benchmark.py', self.data_root,
@@ -192,12 +205,16 @@ class Demo:
 
     def convert(self) -> dict:
         """A collection's split -> lists, a 10% list, the static probes."""
-        self.banner(f'1/5 {self.collection}: split {self.split} -> '
-                    f'{self.data_root}')
-        self.run(['tools/data/convert_ucf101.py',
-                  osp.join(self.collection, 'annotations'), self.data_root,
-                  '--video-root', self.video_root, '--name', self.name,
-                  '--splits', str(self.split)], 'list conversion')
+        if self.lists:
+            self.banner(f'1/5 lists {self.train_list}, {self.test_list}')
+        else:
+            self.banner(f'1/5 {self.collection}: split {self.split} -> '
+                        f'{self.data_root}')
+            self.run(['tools/data/convert_ucf101.py',
+                      osp.join(self.collection, 'annotations'),
+                      self.data_root, '--video-root', self.video_root,
+                      '--name', self.name, '--splits', str(self.split)],
+                     'list conversion')
         from cacl_mm.datasets.annotations import (subsample_per_class,
                                                   write_list)
         from cacl_mm.evaluation.probes import frame_probe
@@ -341,8 +358,18 @@ class Demo:
 
     @property
     def class_names(self) -> List[str]:
-        """The classes of ``classInd.txt``, in label order."""
+        """The classes of ``classInd.txt`` (or of the lists), in label order."""
         from cacl_mm.datasets.annotations import parse_class_index
+        if self.lists:
+            from cacl_mm.utils.cli import read_class_names
+            if self.lists[3]:
+                return read_class_names(self.lists[3])
+            labels = []
+            for path in (self.train_list, self.test_list):
+                with open(path) as f:
+                    labels += [int(line.split()[-1]) for line in f
+                               if line.strip()]
+            return [f'class_{i}' for i in range(max(labels) + 1)]
         index = parse_class_index(self.class_index)
         return sorted(index, key=index.get)
 
@@ -389,7 +416,8 @@ class Demo:
         if figures:
             results['figures'] = self.figures(names)
         from cacl_mm.apis.retrieval import count_videos
-        results['dataset'] = (self.collection or
+        results['dataset'] = (self.collection or (self.lists and
+                                                  self.lists[0]) or
                               'Embedded motion benchmark')
         results['num_classes'] = self.num_classes
         results['split'] = self.split
@@ -514,6 +542,13 @@ def main(argv=None) -> int:
                         help='your own videos instead of the benchmark: a '
                         'folder in UCF101\'s layout (annotations/classInd.txt,'
                         ' trainlist0N.txt, testlist0N.txt; videos/)')
+    parser.add_argument('--train-list', help='or plain MMAction2 lists '
+                        '("path label" lines): the train list ...')
+    parser.add_argument('--test-list', help='... the test list ...')
+    parser.add_argument('--video-root', help='... and the folder their '
+                        'paths are relative to')
+    parser.add_argument('--classes', help='with --train-list: class names, '
+                        'one per line in label order (default class_N)')
     parser.add_argument('--split', type=int, default=1,
                         help='the collection\'s split (default 1)')
     parser.add_argument('--name', help='list file prefix (default: the '
@@ -531,13 +566,21 @@ def main(argv=None) -> int:
 
     out_dir = osp.abspath(args.out_dir)
     collection = args.collection and osp.abspath(args.collection)
+    plain = (args.train_list, args.test_list, args.video_root)
+    if any(plain) and (collection or not all(plain)):
+        parser.error('plain lists need --train-list, --test-list and '
+                     '--video-root, and no --collection')
+    lists = (tuple(osp.abspath(p) for p in plain) + (
+        args.classes and osp.abspath(args.classes),) if all(plain) else None)
     if collection and not osp.isfile(
             osp.join(collection, 'annotations', 'classInd.txt')):
         parser.error(f'{collection}/annotations/classInd.txt not found: '
                      '--collection takes a folder in UCF101\'s layout')
     data_root = osp.abspath(args.data_root or (
-        osp.join(out_dir, 'lists') if collection else 'data/motion10'))
-    name = args.name or (osp.basename(collection) if collection else NAME)
+        osp.join(out_dir, 'lists') if collection or lists
+        else 'data/motion10'))
+    name = args.name or (osp.basename(collection) if collection else
+                         'own' if lists else NAME)
     start = time.time()
     per_seed = []
     for seed in args.seeds:
@@ -545,7 +588,7 @@ def main(argv=None) -> int:
             out_dir, f'seed_{seed}')
         demo = Demo(seed_dir, data_root, seed, args.quiet,
                     collection=collection, split=args.split, name=name,
-                    epochs=args.epochs)
+                    epochs=args.epochs, lists=lists)
         results = demo.main_job(args.ablate)
         demo.banner(f'done: {seed_dir}/results.json, results.md')
         print(markdown(results))

@@ -66,7 +66,6 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     assert 'cls_head.fc_cls.weight' in proc.stderr
 
 
-
 def test_the_chain_on_plain_mmaction_lists(tmp_path):
     """Plain MMAction2 lists (``path label``) and a video folder: no
     annotations folder, the classes come from the labels."""

@@ -170,9 +170,6 @@ def test_med_confusion_counts_by_hand():
         def data_preprocessor(self, batch, training):
             return batch
 
-        def _stack_field(self, samples, key, device):
-            return torch.tensor([s[key] for s in samples])
-
         def predict_shuffle_degree(self, clips, order):
             return torch.tensor([[0., 1., 0.]]).repeat(len(clips), 1)
 

@@ -122,7 +122,7 @@ def median_seconds(fn: Callable[[], object], device: torch.device,
 def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
     """ShuffleByMED vs the released code's shuffle + DP edit distance."""
     from cacl_mm.datasets.transforms import ShuffleByMED
-    from cacl_mm.models.utils import levenshtein
+    from cacl_mm.utils.edit_distance import levenshtein
 
     np.random.seed(0)
     transform = ShuffleByMED()
@@ -317,11 +317,12 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     Returns:
         dict: name -> (untimed set-up or None, timed call).
     """
-    from cacl_mm.models.recognizers.cacl import shuffle_time
+    from cacl_mm.models.recognizers.cacl import (shuffle_time,
+                                                 stack_sample_field)
     processed = model.data_preprocessor(data, True)
     inputs, samples = processed['inputs'], processed['data_samples']
-    order = model._stack_field(samples, 'shuffle_order', device)
-    labels = model._stack_field(samples, 'med_label', device)
+    order = stack_sample_field(samples, 'shuffle_order', device)
+    labels = stack_sample_field(samples, 'med_label', device)
     view_q, view_k = inputs[:, 0], inputs[:, 1]
     clips_q = torch.cat([view_q, shuffle_time(view_q, order, 2)])
     clips_k = torch.cat([view_k, shuffle_time(view_k, order, 2)])

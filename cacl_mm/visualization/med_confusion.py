@@ -6,7 +6,8 @@ from typing import Iterable, Tuple
 import numpy as np
 import torch
 
-from ..models.utils import label_to_med
+from ..models.recognizers.cacl import stack_sample_field
+from ..utils.edit_distance import label_to_med
 from .figure import new_figure, save_figure
 
 
@@ -33,8 +34,8 @@ def med_confusion_matrix(model, batches: Iterable[dict],
         data = model.data_preprocessor(batch, training=False)
         samples = data['data_samples']
         clips = data['inputs'][:, 0]
-        order = model._stack_field(samples, 'shuffle_order', clips.device)
-        labels = model._stack_field(samples, 'med_label', clips.device)
+        order = stack_sample_field(samples, 'shuffle_order', clips.device)
+        labels = stack_sample_field(samples, 'med_label', clips.device)
         predicted = model.predict_shuffle_degree(clips, order).argmax(dim=1)
         np.add.at(matrix, (labels.cpu().numpy(), predicted.cpu().numpy()), 1)
         if progress:

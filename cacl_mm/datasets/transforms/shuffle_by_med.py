@@ -8,8 +8,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from ...models.utils.edit_distance import (distance_to_identity,
-                                           med_to_label, reachable_distances)
+from ...utils.edit_distance import (distance_to_identity, med_to_label,
+                                    reachable_distances)
 
 
 class MEDPermutationSampler:

@@ -16,6 +16,23 @@ from .base_moco import (BaseMoCo, CNNBranch, convert_channels_last,
                         pool_features)
 
 
+def stack_sample_field(data_samples: SampleList, key: str,
+                       device: torch.device) -> torch.Tensor:
+    """(N, ...) long tensor of a per-sample field (``shuffle_order``,
+    ``med_label``), with an error that names the pipeline fix."""
+    try:
+        values = [sample.get(key) for sample in data_samples]
+        if any(v is None for v in values):
+            raise KeyError(key)
+        return torch.as_tensor(np.stack([np.asarray(v) for v in values]),
+                               dtype=torch.long, device=device)
+    except KeyError:
+        raise KeyError(
+            f'data sample has no "{key}": add ShuffleByMED to the train '
+            f"pipeline and PackActionInputs(algorithm_keys=('shuffle_order', "
+            f"'med_label'))") from None
+
+
 def shuffle_time(x: torch.Tensor, order: torch.Tensor, dim: int) -> torch.Tensor:
     """Reorder the time axis of each sample.
 
@@ -197,21 +214,6 @@ class CACL(BaseMoCo):
                 f'{self.clip_len}: set SampleFrames.clip_len in the train '
                 'pipeline and model.clip_len to the same value')
 
-    @staticmethod
-    def _stack_field(data_samples: SampleList, key: str,
-                     device: torch.device) -> torch.Tensor:
-        try:
-            values = [sample.get(key) for sample in data_samples]
-            if any(v is None for v in values):
-                raise KeyError(key)
-            return torch.as_tensor(np.stack([np.asarray(v) for v in values]),
-                                   dtype=torch.long, device=device)
-        except KeyError:
-            raise KeyError(
-                f'data sample has no "{key}": add ShuffleByMED to the train '
-                f"pipeline and PackActionInputs(algorithm_keys=('shuffle_order', "
-                f"'med_label'))") from None
-
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """CACL losses for a batch of two-view clips.
@@ -227,7 +229,7 @@ class CACL(BaseMoCo):
         """
         self._check_inputs(inputs)
         self._warn_if_keys_unconsumed()
-        order = self._stack_field(data_samples, 'shuffle_order', inputs.device)
+        order = stack_sample_field(data_samples, 'shuffle_order', inputs.device)
         view_q, view_k = inputs[:, 0], inputs[:, 1]
         losses: Dict[str, torch.Tensor] = {}
         needed = self.contrast_head.needed if self.contrast_head else ()
@@ -241,8 +243,8 @@ class CACL(BaseMoCo):
         online_cnn = self._online_cnn()
         cnn_pairs, sdp_pairs = self._twin_pairs(online_cnn, view_q, order)
         if self.sdp_head is not None:
-            labels = self._stack_field(data_samples, 'med_label',
-                                       inputs.device)
+            labels = stack_sample_field(data_samples, 'med_label',
+                                        inputs.device)
             losses.update(self.sdp_head.loss(sdp_pairs, labels))
         if self.contrast_head is None:
             return losses
@@ -299,7 +301,7 @@ class CACL(BaseMoCo):
         if not (single and has_order):
             return super().predict(inputs, data_samples)
         clips = inputs if inputs.ndim == 5 else inputs[:, 0]
-        order = self._stack_field(data_samples, 'shuffle_order', clips.device)
+        order = stack_sample_field(data_samples, 'shuffle_order', clips.device)
         online = self._online_cnn()
         pairs, sdp_pairs = self._twin_pairs(online, clips, order)
         original = pairs[:, :pairs.shape[1] // 2]

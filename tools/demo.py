@@ -331,7 +331,7 @@ class Demo:
         """The PNGs into the output folder; name -> file name."""
         self.banner('figures: curves, retrieval grid, embedding map, '
                     'edit-distance confusion')
-        classes = self.write_class_names()
+        classes = self.path('classes.txt')
         pretrained = [n for n in names if n in VARIANTS]
         out = dict(curves='curves.png', retrieval_grid='retrieval_grid.png',
                    embedding_map='embedding_map.png',
@@ -413,6 +413,7 @@ class Demo:
         supervised.update(self.retrieval('supervised', supervised_ckpt))
         results['supervised'] = supervised
         names.insert(2, 'supervised')
+        self.write_class_names()
         if figures:
             results['figures'] = self.figures(names)
         from cacl_mm.apis.retrieval import count_videos
@@ -560,6 +561,8 @@ def main(argv=None) -> int:
     parser.add_argument('--ablate', action='store_true',
                         help='add the 3D-only MoCo, edit-distance-only and '
                         'CACL-without-edit-distance rows')
+    parser.add_argument('--no-figures', action='store_true',
+                        help='skip the PNGs (results.json/.md only)')
     parser.add_argument('--quiet', action='store_true',
                         help='stage banners only; tool logs go to demo.log')
     args = parser.parse_args(argv)
@@ -589,7 +592,7 @@ def main(argv=None) -> int:
         demo = Demo(seed_dir, data_root, seed, args.quiet,
                     collection=collection, split=args.split, name=name,
                     epochs=args.epochs, lists=lists)
-        results = demo.main_job(args.ablate)
+        results = demo.main_job(args.ablate, figures=not args.no_figures)
         demo.banner(f'done: {seed_dir}/results.json, results.md')
         print(markdown(results))
         per_seed.append(results)

@@ -8,6 +8,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 from cacl_mm import compat
+from conftest import REPO
 
 
 def test_mmaction_models_imports_and_drn_fails_clearly():
@@ -115,9 +116,6 @@ def test_color_jitter_hue_works_under_numpy_2():
     frames = [np.random.randint(0, 255, (8, 8, 3)).astype(np.uint8)
               for _ in range(3)]
     assert len(jitter(dict(imgs=frames))['imgs']) == 3
-
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize('package', ['mmaction2', 'mmaction', 'mmengine',

@@ -27,6 +27,7 @@ row and metric.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import os.path as osp
@@ -148,18 +149,20 @@ class Demo:
     def train_list(self) -> str:
         if self.lists:
             return self.lists[0]
-        return self.data(f'{self.name}_train_split_{self.split}_videos.txt')
+        from cacl_mm.datasets.annotations import list_file_names
+        return self.data(list_file_names(self.name, self.split)[0])
 
     @property
     def test_list(self) -> str:
         if self.lists:
             return self.lists[1]
-        return self.data(f'{self.name}_val_split_{self.split}_videos.txt')
+        from cacl_mm.datasets.annotations import list_file_names
+        return self.data(list_file_names(self.name, self.split)[1])
 
     @property
     def few_label_list(self) -> str:
-        return self.data(
-            f'{self.name}_train_split_{self.split}_10pct_videos.txt')
+        from cacl_mm.datasets.motion_benchmark import few_label_list_name
+        return self.data(few_label_list_name(self.name, self.split))
 
     @property
     def video_root(self) -> str:
@@ -356,9 +359,11 @@ class Demo:
                  'edit-distance confusion')
         return out
 
-    @property
+    @functools.cached_property
     def class_names(self) -> List[str]:
-        """The classes of ``classInd.txt`` (or of the lists), in label order."""
+        """The classes of ``classInd.txt`` (or of the lists), in label order.
+
+        Read on first use (after stage 1 has written the benchmark's)."""
         from cacl_mm.datasets.annotations import parse_class_index
         if self.lists:
             from cacl_mm.utils.cli import read_class_names

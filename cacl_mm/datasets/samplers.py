@@ -8,16 +8,6 @@ from mmengine.dataset import DefaultSampler
 from mmaction.registry import DATA_SAMPLERS
 
 
-class _Length:
-    """A stand-in with only a length: what ``DefaultSampler`` counts."""
-
-    def __init__(self, length: int) -> None:
-        self.length = length
-
-    def __len__(self) -> int:
-        return self.length
-
-
 @DATA_SAMPLERS.register_module()
 class RepeatSampler(DefaultSampler):
     """mmengine's ``DefaultSampler`` over ``times`` passes of the dataset.
@@ -53,9 +43,9 @@ class RepeatSampler(DefaultSampler):
         self.num_videos = len(dataset)
         if self.num_videos == 0:
             raise ValueError('RepeatSampler: the dataset is empty')
-        super().__init__(_Length(self.num_videos * times), shuffle=shuffle,
+        # DefaultSampler only counts its dataset: a range of the slots.
+        super().__init__(range(self.num_videos * times), shuffle=shuffle,
                          seed=seed, round_up=round_up)
-        self.source = dataset
 
     def __iter__(self) -> Iterator[int]:
         """Dataset indices: the slots of ``DefaultSampler``, modulo videos."""

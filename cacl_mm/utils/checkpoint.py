@@ -40,10 +40,47 @@ def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
     return checkpoint.get('state_dict', checkpoint)
 
 
-def checkpoint_prefix(path: str, prefix: str = 'backbone.') -> str:
-    """``prefix`` if some weight in the checkpoint starts with it, else ``''``."""
-    state = state_dict_of(load_checkpoint_dict(path))
+def checkpoint_prefix(state: Dict[str, torch.Tensor],
+                      prefix: str = 'backbone.') -> str:
+    """``prefix`` if some weight in ``state`` starts with it, else ``''``."""
     return prefix if any(k.startswith(prefix) for k in state) else ''
+
+
+def backbone_weights(state: Dict[str, torch.Tensor], backbone: nn.Module,
+                     prefix: str, source: str) -> Dict[str, torch.Tensor]:
+    """The weights of ``backbone`` stored under ``prefix`` in ``state``.
+
+    Args:
+        state (dict): A checkpoint's weights.
+        backbone (nn.Module): A module of the expected architecture; every
+            one of its keys must be found with the same shape.
+        prefix (str): Key prefix of the backbone (``''`` for a plain state
+            dict).
+        source (str): Where ``state`` comes from, for the error.
+
+    Returns:
+        dict: A state dict loadable into ``backbone`` with ``strict=True``.
+
+    Raises:
+        ValueError: Naming ``source`` and the missing or mismatched keys.
+    """
+    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    expected = backbone.state_dict()
+    missing = [k for k in expected if k not in found]
+    mismatched = [f'{k}: {tuple(found[k].shape)} vs {tuple(v.shape)}'
+                  for k, v in expected.items()
+                  if k in found and found[k].shape != v.shape]
+    if missing or mismatched:
+        detail = []
+        if missing:
+            detail.append(f'{len(missing)} of {len(expected)} keys missing '
+                          f'(e.g. {prefix}{missing[0]})')
+        if mismatched:
+            detail.append('shape mismatch ' + '; '.join(mismatched[:3]))
+        raise ValueError(
+            f'{source} does not hold a {type(backbone).__name__} backbone '
+            f'under prefix {prefix!r}: ' + ', '.join(detail))
+    return {k: found[k] for k in expected}
 
 
 def backbone_state_dict(path: str, backbone: nn.Module,
@@ -67,25 +104,8 @@ def backbone_state_dict(path: str, backbone: nn.Module,
     """
     state = state_dict_of(load_checkpoint_dict(path))
     if prefix is None:
-        prefix = 'backbone.' if any(
-            k.startswith('backbone.') for k in state) else ''
-    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    expected = backbone.state_dict()
-    missing = [k for k in expected if k not in found]
-    mismatched = [f'{k}: {tuple(found[k].shape)} vs {tuple(v.shape)}'
-                  for k, v in expected.items()
-                  if k in found and found[k].shape != v.shape]
-    if missing or mismatched:
-        detail = []
-        if missing:
-            detail.append(f'{len(missing)} of {len(expected)} keys missing '
-                          f'(e.g. {prefix}{missing[0]})')
-        if mismatched:
-            detail.append('shape mismatch ' + '; '.join(mismatched[:3]))
-        raise ValueError(
-            f'{path} does not hold a {type(backbone).__name__} backbone under '
-            f'prefix {prefix!r}: ' + ', '.join(detail))
-    return {k: found[k] for k in expected}
+        prefix = checkpoint_prefix(state)
+    return backbone_weights(state, backbone, prefix, path)
 
 
 def save_atomic(obj: object, path: str) -> str:

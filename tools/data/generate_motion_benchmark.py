@@ -12,6 +12,7 @@ on a motion benchmark both must stay near chance; they go to
 ``<root>/static_probes.json``.
 """
 import argparse
+import dataclasses
 import json
 import os
 import os.path as osp
@@ -45,11 +46,10 @@ def main(argv=None) -> int:
                                                    generate_benchmark)
     from cacl_mm.datasets.annotations import list_file_names
     from cacl_mm.evaluation.probes import frame_probe
-    fields = ('num_groups', 'clips_per_group', 'num_classes', 'num_frames',
-              'size', 'seed', 'num_splits')
     try:
-        spec = BenchmarkSpec(**{k: getattr(args, k) for k in fields
-                                if getattr(args, k) is not None})
+        spec = BenchmarkSpec(**{
+            f.name: getattr(args, f.name) for f in dataclasses.fields(
+                BenchmarkSpec) if getattr(args, f.name) is not None})
     except ValueError as err:
         parser.error(str(err))
     manifest = generate_benchmark(args.root, spec, name=args.name,

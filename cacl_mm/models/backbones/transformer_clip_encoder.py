@@ -115,7 +115,8 @@ class TransformerClipEncoder(BaseModule):
         frame_encoder_checkpoint (str, optional): Checkpoint whose 2D CNN
             weights :meth:`init_weights` loads (every key must match, under
             ``backbone.`` when the checkpoint has such keys, else at the top
-            level), after ``frame_encoder``'s own ``init_cfg``.
+            level), in place of ``frame_encoder``'s default initialisation;
+            not together with ``frame_encoder.init_cfg``.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
 
@@ -164,9 +165,11 @@ class TransformerClipEncoder(BaseModule):
         weights load in :meth:`init_weights` through mmengine's
         ``Pretrained`` initialiser, as ``frame_encoder.init_cfg`` would.
         """
-        from ...utils.checkpoint import backbone_state_dict, checkpoint_prefix
-        prefix = checkpoint_prefix(path)
-        backbone_state_dict(path, self.frame_encoder, prefix)
+        from ...utils.checkpoint import (backbone_weights, checkpoint_prefix,
+                                         load_checkpoint_dict, state_dict_of)
+        state = state_dict_of(load_checkpoint_dict(path))
+        prefix = checkpoint_prefix(state)
+        backbone_weights(state, self.frame_encoder, prefix, path)
         init_cfg = dict(type='Pretrained', checkpoint=path)
         if prefix:  # mmengine reads a prefix of '' as '.'
             init_cfg['prefix'] = prefix

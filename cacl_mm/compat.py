@@ -41,9 +41,20 @@ anything imports :mod:`mmaction.models`.
    of ``mmcv.cnn.bricks.transformer`` (which ``mmaction.models`` imports)
    that ``MultiScaleDeformableAttention`` is unavailable; no model here
    uses it. That one message is filtered; every other warning shows.
+8. mmengine 0.10.7's ``CheckpointHook`` writes ``epoch_N.pth`` and the
+   ``last_checkpoint`` pointer in place and deletes the oldest kept
+   checkpoint before saving the new one, so a kill can leave a torn file
+   or a pointer to nothing. :func:`save_checkpoint_atomically` replaces its
+   private ``_save_checkpoint_with_step`` in ``AtomicCheckpointHook``; it
+   keeps mmengine's bookkeeping (``keep_ckpt_ids``, ``last_ckpt``), so it
+   is tied to that method's source, whose hash is
+   :data:`CHECKPOINT_SAVE_SHA256`. :func:`checkpoint_save_is_known` tells
+   the hook (which otherwise keeps mmengine's save, with a warning) and the
+   tests whether mmengine still has that method.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os.path as osp
@@ -177,17 +188,18 @@ def allow_checkpoint_types() -> bool:
 
 
 def _skip_cuda_device_without_cuda(init_fn):
-    import functools
-    from unittest import mock
-
     import torch
 
     @functools.wraps(init_fn)
     def wrapper(*args, **kwargs):
         if torch.cuda.is_available():
             return init_fn(*args, **kwargs)
-        with mock.patch.object(torch.cuda, 'set_device', lambda *a, **k: None):
+        set_device = torch.cuda.set_device
+        torch.cuda.set_device = lambda *a, **k: None
+        try:
             return init_fn(*args, **kwargs)
+        finally:
+            torch.cuda.set_device = set_device
 
     wrapper._cacl_mm_patched = True
     return wrapper
@@ -307,6 +319,77 @@ def silence_mmcv_lite_ops_warning() -> bool:
         return False
     warnings.filterwarnings('ignore', message=pattern, category=UserWarning)
     return True
+
+
+#: sha256 of the source of mmengine 0.10.7's
+#: ``CheckpointHook._save_checkpoint_with_step`` (workaround 8).
+CHECKPOINT_SAVE_SHA256 = (
+    'cdbc1b54c7c88d9525ab025a9d51a3d3be6e6e36396c0f1151ecf51281fd3482')
+
+
+@functools.lru_cache(maxsize=None)
+def checkpoint_save_source_sha256() -> str:
+    """sha256 of the installed ``CheckpointHook._save_checkpoint_with_step``."""
+    import hashlib
+    import inspect
+
+    from mmengine.hooks import CheckpointHook
+    method = getattr(CheckpointHook, '_save_checkpoint_with_step', None)
+    if method is None:
+        return ''
+    return hashlib.sha256(inspect.getsource(method).encode()).hexdigest()
+
+
+def checkpoint_save_is_known() -> bool:
+    """Whether mmengine's checkpoint save is the one workaround 8 replaces."""
+    return checkpoint_save_source_sha256() == CHECKPOINT_SAVE_SHA256
+
+
+def save_checkpoint_atomically(hook, runner, step: int, meta: dict) -> None:
+    """``CheckpointHook._save_checkpoint_with_step``, never tearing a file.
+
+    On a local work dir: the checkpoint is written as ``NAME.tmp``, flushed
+    and renamed; then ``last_checkpoint`` is replaced atomically; only then
+    are outdated checkpoints deleted. mmengine's bookkeeping (the kept ids
+    in the hook and the message hub, ``last_ckpt``) is kept as 0.10.7 does.
+    """
+    import os
+
+    from mmengine.dist import is_main_process
+
+    from .utils.atomic import publish, write_text_atomic
+    outdated = []
+    if hook.max_keep_ckpts > 0 and not (hook.keep_ckpt_ids and
+                                        hook.keep_ckpt_ids[-1] == step):
+        if len(hook.keep_ckpt_ids) == hook.max_keep_ckpts:
+            outdated.append(hook.keep_ckpt_ids[0])
+        hook.keep_ckpt_ids.append(step)  # the deque drops the oldest id
+        runner.message_hub.update_info('keep_ckpt_ids',
+                                       list(hook.keep_ckpt_ids))
+    ckpt_filename = hook.filename_tmpl.format(step)
+    path = hook.file_backend.join_path(hook.out_dir, ckpt_filename)
+    runner.message_hub.update_info('last_ckpt', path)
+    runner.save_checkpoint(
+        hook.out_dir,
+        ckpt_filename + '.tmp',
+        hook.file_client_args,
+        save_optimizer=hook.save_optimizer,
+        save_param_scheduler=hook.save_param_scheduler,
+        meta=meta,
+        by_epoch=hook.by_epoch,
+        backend_args=hook.backend_args,
+        **hook.args)
+    hook.last_ckpt = path
+    if not is_main_process():
+        return
+    publish(path + '.tmp', path, durable=True)
+    write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), path,
+                      durable=True)
+    for old_step in outdated:
+        old = hook.file_backend.join_path(hook.out_dir,
+                                          hook.filename_tmpl.format(old_step))
+        if osp.isfile(old):
+            os.remove(old)
 
 
 def apply_all() -> None:

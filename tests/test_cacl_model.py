@@ -1,5 +1,3 @@
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -9,36 +7,8 @@ from mmengine.optim import OptimWrapper
 
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from cacl_mm.models import shuffle_time
-from conftest import CONFIG_TINY
-
-CLIP_LEN = 8
-
-
-def tiny_model_cfg():
-    return copy.deepcopy(Config.fromfile(CONFIG_TINY).model)
-
-
-def build(cfg=None):
-    torch.manual_seed(0)
-    model = MODELS.build(cfg or tiny_model_cfg())
-    model.init_weights()
-    return model
-
-
-def batch(n=4, seed=0):
-    rng = np.random.default_rng(seed)
-    inputs = torch.randn(n, 2, 3, CLIP_LEN, 32, 32,
-                         generator=torch.Generator().manual_seed(seed))
-    samples = []
-    for index in range(n):
-        sample = ActionDataSample()
-        sample.set_field(rng.permutation(CLIP_LEN), 'shuffle_order')
-        sample.set_field(int(rng.integers(0, CLIP_LEN)), 'med_label')
-        sample.set_field(100 * seed + index, 'sample_idx')
-        samples.append(sample)
-    return inputs, samples
-
+from cacl_mm.models import Arch, shuffle_time
+from helpers import CLIP_LEN, REPO, batch, build, tiny_model_cfg
 
 def test_shuffle_time_reorders_each_sample():
     x = torch.arange(2 * 3 * 4, dtype=torch.float32).view(2, 3, 4)
@@ -62,15 +32,16 @@ def test_loss_dict_and_gradients_reach_only_online_parts():
     assert all(p.grad is not None
                for p in model.transformer.clip_transformer.parameters())
     assert all(p.grad is not None for p in model.sdp_head.parameters())
-    for frozen in (model.momentum_cnn, model.momentum_trans,
-                   model.transformer.frame_encoder):
+    for frozen in (model.momentum_encoders, model.transformer.frame_encoder):
         assert all(p.grad is None and not p.requires_grad
                    for p in frozen.parameters())
-    keys = model.pop_pending_keys()
-    assert set(keys) == {'cnn', 'trans'}
-    assert all(not k.requires_grad and k.shape == (4, 128)
-               for k in keys.values())
-    assert model.pop_pending_keys() == {}
+    # The momentum keys go to the queues after the optimizer step, once.
+    model.after_optimizer_step()
+    for arch in ('cnn', 'trans'):
+        assert model.queues[arch].ids[:4].tolist() == [0, 1, 2, 3]
+        assert int(model.queues[arch].ptr) == 4
+    model.enqueue_pending_keys()
+    assert int(model.queues['cnn'].ptr) == 4
 
 
 def test_frozen_frame_encoder_keeps_no_graph_and_stays_in_eval():
@@ -86,18 +57,19 @@ def test_frozen_frame_encoder_keeps_no_graph_and_stays_in_eval():
 
 def test_momentum_encoders_start_as_copies_and_follow_the_formula():
     model = build()
-    for ema, online in model.momentum_encoders().values():
-        for (name, p_ema), p_online in zip(ema.module.named_parameters(),
-                                           online.parameters()):
-            torch.testing.assert_close(p_ema, p_online, msg=name)
-    before = {k: v.clone() for k, v in
-              model.momentum_cnn.module.named_parameters()}
+    for arch in Arch:
+        online = model.online_encoder(arch).state_dict()
+        for name, p_ema in model.momentum_encoder(arch).state_dict().items():
+            torch.testing.assert_close(p_ema, online[name], msg=name)
+    key_cnn = model.momentum_encoder(Arch.CNN)
+    before = {k: v.clone() for k, v in key_cnn.named_parameters()}
     with torch.no_grad():
         for p in model.backbone.parameters():
             p.add_(1.0)
-    online = dict(model._online_cnn().named_parameters())
+    online = dict(model.online_encoder(Arch.CNN).named_parameters())
+    # The first update after the build is an EMA step, not mmengine's copy.
     model.momentum_update(0.9)
-    for name, p in model.momentum_cnn.module.named_parameters():
+    for name, p in key_cnn.named_parameters():
         torch.testing.assert_close(p, 0.9 * before[name] + 0.1 * online[name],
                                    msg=name)
 
@@ -121,10 +93,10 @@ def test_predict_gives_the_diagnostics_of_clips_with_a_shuffle():
     out = model(clips, samples, mode='predict')
     order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
     with torch.no_grad():
-        pairs = model._twin_features(model._online_cnn(), clips[:, 0], order)
+        pairs, _ = model.online_encoder(Arch.CNN).twin_features(
+            clips[:, 0], order)
         logits = model.sdp_head(pairs)
-        embedding = model.contrast_head.embed(
-            model.contrast_head.projections['cnn'], pairs)
+        embedding = model.cnn_neck(pairs)
     for index, sample in enumerate(out):
         torch.testing.assert_close(sample.feature, pairs[index, :64])
         assert int(sample.med_pred) == int(logits[index].argmax())
@@ -158,9 +130,12 @@ def test_missing_shuffle_order_explains_the_pipeline():
 @pytest.mark.parametrize('change,match', [
     (dict(sdp_head=dict(num_classes=CLIP_LEN + 1)), 'sdp_head.num_classes'),
     (dict(transformer=dict(num_heads=5)), 'divisible by num_heads'),
-    (dict(contrast_head=dict(pairs=[('cnn_q', 'rgb_k')])), 'unknown pair'),
-    (dict(contrast_head=dict(in_channels=dict(cnn=128, trans=100))),
-     'in_channels.trans'),
+    (dict(contrast_head=dict(pairs=[('cnn_q', 'rgb_k')])),
+     'unknown representation'),
+    (dict(transformer_neck=dict(in_channels=100)),
+     'transformer_neck.in_channels=100'),
+    (dict(transformer_neck=dict(out_channels=64)), 'out_channels differ'),
+    (dict(transformer_neck=None), 'model.transformer_neck'),
     (dict(transformer=dict(num_frames=CLIP_LEN - 2)), 'num_frames'),
     (dict(transformer=None), 'model.transformer'),
     (dict(contrast_head=None, sdp_head=None), 'contrast_head'),
@@ -180,14 +155,15 @@ def test_ablations_are_config_changes():
     cfg = tiny_model_cfg()
     cfg.contrast_head.pairs = [('cnn_q', 'cnn_k')]
     moco = build(cfg)
-    assert moco.transformer is None and moco.momentum_trans is None
+    assert moco.transformer is None and moco.transformer_neck is None
+    assert set(moco.momentum_encoders) == set(moco.queues) == {'cnn'}
     losses = moco.loss(*batch())
     assert set(k for k in losses if k.startswith('nce')) == {'nce_cnn_q-cnn_k'}
 
     cfg = tiny_model_cfg()
     cfg.contrast_head = None
     sdp_only = build(cfg)
-    assert sdp_only.momentum_cnn is None
+    assert not sdp_only.momentum_encoders and not sdp_only.queues
     assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp', 'dead_sdp'}
 
 
@@ -201,8 +177,8 @@ def test_time_resolved_edit_distance_features():
     clips, samples = batch(n=2)
     order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
     with torch.no_grad():
-        pooled, per_slot = model._twin_pairs(model._online_cnn(), clips[:, 0],
-                                             order)
+        pooled, per_slot = model.online_encoder(Arch.CNN).twin_features(
+            clips[:, 0], order, keep_time=True)
         maps = model.backbone(clips[:, 0])  # (2, 64, 4, 2, 2)
     assert pooled.shape == (2, 128) and per_slot.shape == (2, 512)
     torch.testing.assert_close(per_slot[:, :256], maps.mean(dim=(3, 4))
@@ -249,7 +225,6 @@ PAPER_CONFIGS = ['r3d_ucf101', 'r21d_ucf101', 'c3d_ucf101', 'r3d_hmdb51',
 
 @pytest.mark.parametrize('name', PAPER_CONFIGS)
 def test_paper_configs_hold_the_paper_settings(name):
-    from conftest import REPO
     import os.path as osp
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))
     assert cfg.model.clip_len == 16 and cfg.model.sdp_head.num_classes == 16
@@ -265,7 +240,7 @@ def test_paper_configs_hold_the_paper_settings(name):
     assert {'type': 'MoCoQueueHook', 'momentum_schedule': 'constant'} in \
         cfg.custom_hooks
     videos = 3570 if 'hmdb' in name else 9537  # split-1 train lists
-    assert cfg.model.contrast_head.queue_len < videos
+    assert cfg.model.queue.length < videos
 
 
 @pytest.mark.parametrize('name,feat_dims', [('r3d_ucf101', 512),
@@ -273,7 +248,6 @@ def test_paper_configs_hold_the_paper_settings(name):
 def test_paper_models_run_a_loss_step(name, feat_dims):
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')  # Conv2plus1d is built through mmcv
-    from conftest import REPO
     import os.path as osp
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))
     model = MODELS.build(cfg.model)
@@ -293,12 +267,11 @@ def test_paper_models_run_a_loss_step(name, feat_dims):
 
 
 def test_c3d_config_dims_match_the_backbone():
-    from conftest import REPO
     import os.path as osp
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', 'c3d_ucf101.py'))
     backbone = MODELS.build(cfg.model.backbone).eval()
     with torch.no_grad():
         feats = backbone(torch.randn(1, 3, 16, 112, 112))
     assert feats.shape == (1, 4096)
-    assert cfg.model.contrast_head.in_channels.cnn == 2 * feats.shape[1]
+    assert cfg.model.cnn_neck.in_channels == 2 * feats.shape[1]
     assert cfg.model.sdp_head.in_channels == 2 * feats.shape[1]

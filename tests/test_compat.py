@@ -8,7 +8,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 from cacl_mm import compat
-from conftest import REPO
+from helpers import REPO
 
 
 def test_mmaction_models_imports_and_drn_fails_clearly():
@@ -147,3 +147,48 @@ def test_mmaction_base_config_loads_without_pkg_resources_or_noise():
     assert 'pkg_resources' not in out.stderr
     assert compat.MMCV_LITE_OPS_WARNING not in out.stderr
     assert compat.patch_config_package_lookup() is False  # already applied
+
+
+def test_cpu_launch_skips_set_device_only_while_the_launcher_runs():
+    import torch
+
+    from cacl_mm.compat import _skip_cuda_device_without_cuda
+    calls = []
+
+    def init(rank):
+        torch.cuda.set_device(rank)  # raises on a torch without CUDA
+        calls.append(rank)
+
+    original = torch.cuda.set_device
+    wrapped = _skip_cuda_device_without_cuda(init)
+    if not torch.cuda.is_available():
+        wrapped(0)
+        assert calls == [0]
+    assert torch.cuda.set_device is original
+
+
+def test_checkpoint_save_is_the_one_workaround_8_replaces():
+    """Fails when mmengine's CheckpointHook save changes: re-read it and
+    update cacl_mm.compat.save_checkpoint_atomically and its hash."""
+    from cacl_mm import compat
+    assert compat.checkpoint_save_is_known(), (
+        'mmengine.hooks.CheckpointHook._save_checkpoint_with_step changed '
+        f'(sha256 {compat.checkpoint_save_source_sha256()}); '
+        'AtomicCheckpointHook falls back to it')
+
+
+def test_atomic_hook_falls_back_to_mmengine_when_its_save_changed(
+        monkeypatch):
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.hooks import CheckpointHook
+
+    from cacl_mm.engine.hooks import atomic_checkpoint_hook as module
+    monkeypatch.setattr(module, 'checkpoint_save_is_known', lambda: False)
+    calls = []
+    monkeypatch.setattr(CheckpointHook, '_save_checkpoint_with_step',
+                        lambda self, runner, step, meta: calls.append(step))
+    hook = module.AtomicCheckpointHook()
+    hook.file_backend = LocalBackend()
+    with pytest.warns(UserWarning, match='non-atomic'):
+        hook._save_checkpoint_with_step(None, 3, {})
+    assert calls == [3]

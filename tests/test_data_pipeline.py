@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import DATASETS, TRANSFORMS
-from conftest import CONFIG_TINY
+from helpers import CONFIG_TINY
 
 
 def frames(num=6, value=None, seed=0):

@@ -19,7 +19,7 @@ from cacl_mm.datasets.motion_benchmark import (CLASSES, DRIFT_FRACTION,
                                                TRANSLATIONS, BenchmarkSpec,
                                                group_nuisance, held_out_groups,
                                                render_video, trajectory)
-from conftest import REPO
+from helpers import REPO
 
 FIXTURES = osp.join(osp.dirname(REPO), 'shared', 'fixtures', 'ucf101_splits')
 GROUP = re.compile(r'v_(\w+)_g(\d+)_c\d+')

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
-from conftest import CONFIG_TINY, REPO, tiny_data_options
+from helpers import CONFIG_TINY, REPO, tiny_data_options
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
 FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune', 'r3d_tiny_motion10_split1.py')
@@ -59,7 +59,7 @@ def runner_checkpoints(tiny_dataset, tmp_path_factory):
             'train_dataloader.num_workers': 0,
             'train_cfg.max_epochs': 1,
             'model.contrast_head.pairs': "[('cnn_q','cnn_k')]",
-            'model.contrast_head.queue_len': 8,
+            'model.queue.length': 8,
         }
         proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
                     config, '--work-dir', work_dir, '--cfg-options'] +

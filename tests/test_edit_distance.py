@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from cacl_mm.models.utils import (distance_to_identity, label_to_med,
+from cacl_mm.utils.edit_distance import (distance_to_identity, label_to_med,
                                   levenshtein, med_to_label,
                                   reachable_distances)
 

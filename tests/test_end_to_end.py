@@ -5,7 +5,7 @@ import sys
 
 import torch
 
-from conftest import CONFIG_TINY, REPO, free_port, run, tiny_cfg_options
+from helpers import CONFIG_TINY, REPO, free_port, run, tiny_cfg_options
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
@@ -14,7 +14,7 @@ def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
                                                          tmp_path):
     work_dir = str(tmp_path / 'work')
     # 12 videos, batch 4: 3 iterations per epoch; queue of 10 (< 12 videos).
-    opts = dict(**{'model.contrast_head.queue_len': 10,
+    opts = dict(**{'model.queue.length': 10,
                    'default_hooks.checkpoint.interval': 1})
     run([sys.executable, TRAIN, CONFIG_TINY, *tiny_cfg_options(
         tiny_dataset, work_dir, **opts, **{'train_cfg.max_epochs': 2})])
@@ -22,10 +22,10 @@ def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
     epoch2 = torch.load(osp.join(work_dir, 'epoch_2.pth'))
     assert epoch2['meta']['iter'] == 6
     # 6 steps x 4 keys = 24 keys in a queue of 10.
-    assert int(epoch2['state_dict']['contrast_head.queue_ptr_cnn']) == 4
-    assert 'momentum_cnn.module.backbone.conv1.conv.weight' in epoch2[
+    assert int(epoch2['state_dict']['queues.cnn.ptr']) == 4
+    assert 'momentum_encoders.cnn.module.backbone.conv1.conv.weight' in epoch2[
         'state_dict']
-    assert 'momentum_trans.module.clip_transformer.pos_embed' in epoch2[
+    assert 'momentum_encoders.trans.module.clip_transformer.pos_embed' in epoch2[
         'state_dict']
 
     proc = run([sys.executable, TRAIN, CONFIG_TINY, '--resume',
@@ -36,9 +36,9 @@ def test_train_then_resume_continues_from_the_checkpoint(tiny_dataset,
     epoch3 = torch.load(osp.join(work_dir, 'epoch_3.pth'))
     assert epoch3['meta']['iter'] == 9
     # Resumed pointer: 36 keys -> 6. A fresh queue would sit at 12 % 10 = 2.
-    assert int(epoch3['state_dict']['contrast_head.queue_ptr_cnn']) == 6
+    assert int(epoch3['state_dict']['queues.cnn.ptr']) == 6
     # The momentum encoder kept moving from its resumed state.
-    key = 'momentum_cnn.module.backbone.conv1.conv.weight'
+    key = 'momentum_encoders.cnn.module.backbone.conv1.conv.weight'
     assert not torch.equal(epoch2['state_dict'][key], epoch3['state_dict'][key])
     scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     assert scalars and any('loss_sdp' in open(p).read() for p in scalars)
@@ -97,4 +97,4 @@ def test_torchrun_two_processes_keep_ranks_identical(tiny_dataset, tmp_path):
                 continue
             torch.testing.assert_close(value, r1[key], msg=key)
     final = torch.load(dump / 'rank0_iter2.pt')
-    assert int(final['contrast_head.queue_ptr_cnn']) == 12 % 8
+    assert int(final['queues.cnn.ptr']) == 12 % 8

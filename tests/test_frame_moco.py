@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from mmaction.registry import MODELS
 from cacl_mm.engine import MoCoQueueHook
-from conftest import REPO
+from helpers import REPO, capture_keys
 
 CONFIG = osp.join(REPO, 'configs', 'frame_moco', 'moco_r18_tiny_frames.py')
 
@@ -24,15 +24,15 @@ def test_frame_moco_trains_the_frame_encoder_with_our_moco_pieces():
     model = build()
     model.train()
     frames = torch.randn(6, 2, 3, 1, 32, 32)
+    keys = capture_keys(model)
     losses = model.loss(frames, [None] * 6)
     assert set(losses) == {'loss_contrast', 'nce_cnn_q-cnn_k', 'cos_cnn_q'}
     losses['loss_contrast'].backward()
     assert all(p.grad is not None for p in model.backbone.parameters())
-    assert all(p.grad is None for p in model.momentum_cnn.parameters())
-    keys = model._pending_keys['cnn'].clone()
+    assert all(p.grad is None for p in model.momentum_encoders.parameters())
     runner = SimpleNamespace(model=model, iter=0, max_iters=10)
     MoCoQueueHook().after_train_iter(runner, 0)
-    torch.testing.assert_close(model.contrast_head.queue('cnn')[:6], keys)
+    torch.testing.assert_close(model.queues['cnn'].keys[:6], keys['cnn'])
     assert model(frames[:, 0], mode='tensor').shape == (6, 512)
 
 
@@ -90,6 +90,5 @@ def test_frame_moco_rejects_clip_inputs_and_other_pairs():
         model.loss(torch.randn(2, 2, 3, 4, 32, 32), [None] * 2)
     cfg = copy.deepcopy(Config.fromfile(CONFIG).model)
     cfg.contrast_head.pairs = [('cnn_q', 'trans_k')]
-    cfg.contrast_head.in_channels = dict(cnn=512, trans=512)
     with pytest.raises(ValueError, match='pairs must be'):
         MODELS.build(cfg)

@@ -4,10 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cacl_mm.models.heads import (PAPER_PAIRS, CrossArchContrastiveHead,
-                                  ShuffleDegreeHead, info_nce)
-from cacl_mm.models.heads.cross_arch_contrastive_head import \
-    mean_pairwise_cosine
+from cacl_mm.models import (CNN_K, CNN_Q, PAPER_PAIRS, REPRESENTATIONS,
+                            TRANS_K, TRANS_Q, Arch, CrossArchContrastiveHead,
+                            KeyQueue, ProjectionNeck, Representation,
+                            ShuffleDegreeHead, info_nce, mean_pairwise_cosine,
+                            parse_pairs)
 
 
 def test_info_nce_hand_computed():
@@ -62,36 +63,36 @@ def test_mean_pairwise_cosine():
     assert mean_pairwise_cosine(spread).item() == pytest.approx(-1 / 3)
 
 
-def make_head(pairs=PAPER_PAIRS, queue_len=3, **kwargs):
-    torch.manual_seed(0)
-    return CrossArchContrastiveHead(
-        in_channels=dict(cnn=6, trans=4), hidden_channels=8, out_channels=2,
-        pairs=pairs, temperature=0.5, queue_len=queue_len, **kwargs)
+def make_head(pairs=PAPER_PAIRS, **kwargs):
+    return CrossArchContrastiveHead(pairs=pairs, temperature=0.5, **kwargs)
 
 
 def fixed_embeddings():
     vectors = {
-        'cnn_q': [[1., 0.], [0., 1.]],
-        'cnn_k': [[0.6, 0.8], [0., 1.]],
-        'trans_q': [[0.8, 0.6], [1., 0.]],
-        'trans_k': [[0., 1.], [-0.6, 0.8]],
+        CNN_Q: [[1., 0.], [0., 1.]],
+        CNN_K: [[0.6, 0.8], [0., 1.]],
+        TRANS_Q: [[0.8, 0.6], [1., 0.]],
+        TRANS_K: [[0., 1.], [-0.6, 0.8]],
     }
     return {k: torch.tensor(v) for k, v in vectors.items()}
 
 
-def set_queues(head):
-    head.queue('cnn').copy_(torch.tensor([[0., 1.], [-1., 0.], [0., -1.]]))
-    head.queue('trans').copy_(torch.tensor([[1., 0.], [0., -1.], [-1., 0.]]))
+def fixed_negatives(cnn_ids=(-1, -1, -1)):
+    return {
+        Arch.CNN: (torch.tensor([[0., 1.], [-1., 0.], [0., -1.]]),
+                   torch.tensor(cnn_ids)),
+        Arch.TRANSFORMER: (torch.tensor([[1., 0.], [0., -1.], [-1., 0.]]),
+                           torch.tensor([-1, -1, -1])),
+    }
 
 
 def test_head_loss_is_the_sum_of_configured_pair_terms():
     head = make_head(batch_negatives=False)
-    set_queues(head)
-    emb = fixed_embeddings()
-    losses = head.loss(emb)
+    emb, negatives = fixed_embeddings(), fixed_negatives()
+    losses = head.loss(emb, negatives)
     expected = {}
     for a, b in PAPER_PAIRS:
-        queue = head.queue(b.split('_')[0])
+        queue = negatives[b.arch][0]
         expected[f'nce_{a}-{b}'] = info_nce(emb[a], emb[b], queue, 0.5)
         assert losses[f'nce_{a}-{b}'].item() == pytest.approx(
             expected[f'nce_{a}-{b}'].item(), abs=1e-6)
@@ -111,14 +112,13 @@ def test_head_loss_is_the_sum_of_configured_pair_terms():
 
 def test_head_defaults_use_batch_negatives_pair_weights_and_video_ids():
     head = make_head(pair_weights=[1., 0.5, 0.5, 0.5])
-    set_queues(head)
-    head.queue_ids('cnn').copy_(torch.tensor([4, -1, -1]))
-    emb = fixed_embeddings()
+    emb, negatives = fixed_embeddings(), fixed_negatives((4, -1, -1))
     ids = torch.tensor([4, 9])
-    losses = head.loss(emb, sample_ids=ids)
-    expected = info_nce(emb['cnn_q'], emb['cnn_k'], head.queue('cnn'), 0.5,
+    losses = head.loss(emb, negatives, sample_ids=ids)
+    keys, key_ids = negatives[Arch.CNN]
+    expected = info_nce(emb[CNN_Q], emb[CNN_K], keys, 0.5,
                         batch_negatives=True, anchor_ids=ids,
-                        negative_ids=head.queue_ids('cnn'))
+                        negative_ids=key_ids)
     assert losses['nce_cnn_q-cnn_k'].item() == pytest.approx(
         expected.item(), abs=1e-6)
     terms = [losses[f'nce_{a}-{b}'].item() for a, b in PAPER_PAIRS]
@@ -130,11 +130,10 @@ def test_head_defaults_use_batch_negatives_pair_weights_and_video_ids():
 
 def test_removing_a_pair_removes_exactly_its_term():
     full = make_head()
-    fewer = make_head([p for p in PAPER_PAIRS if p != ('cnn_q', 'trans_q')])
-    set_queues(full)
-    set_queues(fewer)
-    emb = fixed_embeddings()
-    a, b = full.loss(emb), fewer.loss(emb)
+    fewer = make_head([('cnn_q', 'cnn_k'), ('cnn_q', 'trans_k'),
+                       ('trans_q', 'trans_k')])
+    emb, negatives = fixed_embeddings(), fixed_negatives()
+    a, b = full.loss(emb, negatives), fewer.loss(emb, negatives)
     assert 'nce_cnn_q-trans_q' not in b
     for key in b:
         if key.startswith('nce_'):
@@ -143,54 +142,65 @@ def test_removing_a_pair_removes_exactly_its_term():
         pytest.approx(a['nce_cnn_q-trans_q'].item(), abs=1e-5)
 
 
-def test_three_d_only_moco_has_no_transformer_parts():
+def test_three_d_only_moco_needs_no_transformer():
     head = make_head([('cnn_q', 'cnn_k')])
-    assert head.archs == ('cnn', )
-    assert head.queue_archs == ('cnn', )
-    assert head.needed == ('cnn_q', 'cnn_k')
-    assert not hasattr(head, 'queue_trans')
+    assert head.queue_archs == (Arch.CNN, )
+    assert head.needed == (CNN_Q, CNN_K)
+    # A pair whose positive is online still fills that architecture's
+    # queue from its momentum keys.
+    assert make_head([('cnn_q', 'trans_q')]).needed == (CNN_Q, TRANS_Q,
+                                                       TRANS_K)
+
+
+def test_representation_names_parse_and_print():
+    assert Representation.parse('trans_k') == TRANS_K
+    assert TRANS_K.arch is Arch.TRANSFORMER and TRANS_K.momentum
+    assert [str(r) for r in REPRESENTATIONS] == [
+        'cnn_q', 'cnn_k', 'trans_q', 'trans_k']
+    assert parse_pairs([('cnn_q', 'trans_k')]) == [(CNN_Q, TRANS_K)]
 
 
 @pytest.mark.parametrize('pairs,match', [
-    ([('cnn_q', 'video_k')], 'unknown pair'),
+    ([('cnn_q', 'video_k')], 'unknown representation'),
     ([('cnn_k', 'trans_k')], 'no online side'),
     ([('cnn_q', 'cnn_q')], 'itself'),
     ([], 'empty'),
     ([('cnn_q', 'cnn_k'), ('cnn_q', 'cnn_k')], 'duplicates'),
+    ([('cnn_q', )], 'not a pair'),
 ])
 def test_bad_pairs_fail_at_build(pairs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=f'contrast_head.pairs.*{match}'):
         make_head(pairs)
 
 
-def test_missing_in_channels_names_the_key():
-    with pytest.raises(KeyError, match='in_channels'):
-        CrossArchContrastiveHead(in_channels=dict(cnn=4))
-
-
 def test_queue_wraps_around():
-    head = make_head(queue_len=5)
+    queue = KeyQueue(length=5, dims=2)
     keys = torch.arange(12, dtype=torch.float32).view(6, 2)
-    head.enqueue('cnn', keys[:3], ids=torch.tensor([10, 11, 12]))
-    assert head.queue_ids('cnn').tolist() == [10, 11, 12, -1, -1]
-    assert int(head.queue_ptr_cnn) == 3
-    torch.testing.assert_close(head.queue('cnn')[:3], keys[:3])
-    head.enqueue('cnn', keys[3:])
+    queue.enqueue(keys[:3], ids=torch.tensor([10, 11, 12]))
+    assert queue.ids.tolist() == [10, 11, 12, -1, -1]
+    assert int(queue.ptr) == 3
+    torch.testing.assert_close(queue.keys[:3], keys[:3])
+    queue.enqueue(keys[3:])
     # keys 3, 4 fill rows 3, 4; key 5 wraps to row 0.
-    torch.testing.assert_close(head.queue('cnn')[3:], keys[3:5])
-    torch.testing.assert_close(head.queue('cnn')[0], keys[5])
-    torch.testing.assert_close(head.queue('cnn')[1:3], keys[1:3])
-    assert int(head.queue_ptr_cnn) == 1
-    with pytest.raises(ValueError, match='queue_len=5'):
-        head.enqueue('cnn', torch.zeros(6, 2))
+    torch.testing.assert_close(queue.keys[3:], keys[3:5])
+    torch.testing.assert_close(queue.keys[0], keys[5])
+    torch.testing.assert_close(queue.keys[1:3], keys[1:3])
+    assert queue.ids.tolist() == [-1, 11, 12, -1, -1]
+    assert int(queue.ptr) == 1
+    with pytest.raises(ValueError, match='queue.length=5'):
+        queue.enqueue(torch.zeros(6, 2))
+    initial = KeyQueue(length=4, dims=3).keys
+    torch.testing.assert_close(initial.norm(dim=1), torch.ones(4))
 
 
-def test_embed_checks_the_feature_size():
-    head = make_head()
-    with pytest.raises(ValueError, match='in_channels'):
-        head.embed(head.projections['cnn'], torch.zeros(2, 5))
-    out = head.embed(head.projections['cnn'], torch.randn(3, 6))
+def test_neck_checks_the_feature_size_and_normalises():
+    neck = ProjectionNeck(in_channels=6, hidden_channels=8, out_channels=2)
+    with pytest.raises(ValueError, match='neck.in_channels=6'):
+        neck(torch.zeros(2, 5))
+    out = neck(torch.randn(3, 6))
     torch.testing.assert_close(out.norm(dim=1), torch.ones(3))
+    plain = ProjectionNeck(6, 8, 2, norm=False)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
 
 
 @pytest.mark.parametrize('input_mode', ['difference', 'concat', 'both'])

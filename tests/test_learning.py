@@ -17,7 +17,7 @@ from typing import Dict, List
 
 import pytest
 
-from conftest import CONFIG_TINY, REPO, run
+from helpers import CONFIG_TINY, REPO, run
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 GENERATE = osp.join(REPO, 'tools', 'data', 'generate_motion_benchmark.py')
@@ -33,7 +33,8 @@ OLD_RECIPE = {
     'model.momentum': 0.999,
     'custom_hooks.0.momentum_schedule': 'constant',
     'optim_wrapper.optimizer.lr': 0.05,
-    'model.contrast_head.projection_norm': False,
+    'model.cnn_neck.norm': False,
+    'model.transformer_neck.norm': False,
     'model.contrast_head.batch_negatives': False,
     'model.contrast_head.mask_same_video': False,
     'model.contrast_head.temperature': 0.07,
@@ -64,7 +65,7 @@ def pretrain(root: str, work_dir: str, **overrides) -> List[Dict]:
         'val_dataloader.dataset.query_ann_file': test,
         'val_dataloader.dataset.data_prefix.video': videos,
         'val_dataloader.num_workers': 1,
-        'model.contrast_head.queue_len': 32,
+        'model.queue.length': 32,
         'train_cfg.max_epochs': EPOCHS,
         'train_cfg.val_interval': EPOCHS,
         'param_scheduler.0.T_max': EPOCHS,

@@ -6,8 +6,8 @@ import torch
 import torch.multiprocessing as mp
 
 from cacl_mm.engine import MoCoQueueHook
-from conftest import free_port
-from test_cacl_model import batch, build
+from cacl_mm.models import Arch
+from helpers import batch, build, capture_keys, free_port
 
 
 def fake_runner(model, iteration=0, max_iters=10, batch_size=4, videos=100):
@@ -19,26 +19,27 @@ def fake_runner(model, iteration=0, max_iters=10, batch_size=4, videos=100):
 def test_hook_updates_momentum_encoders_and_enqueues_without_a_runner():
     model = build()
     hook = MoCoQueueHook()
+    keys = capture_keys(model)
     model.loss(*batch())
-    keys = {k: v.clone() for k, v in model._pending_keys.items()}
-    before = {k: v.clone() for k, v in
-              model.momentum_trans.module.named_parameters()}
+    key_trans = model.momentum_encoder(Arch.TRANSFORMER)
+    before = {k: v.clone() for k, v in key_trans.named_parameters()}
     with torch.no_grad():
         for p in model.transformer.clip_transformer.parameters():
             p.add_(0.5)
-    online = dict(model._online_trans().named_parameters())
+    online = dict(model.online_encoder(Arch.TRANSFORMER).named_parameters())
     hook.after_train_iter(fake_runner(model), batch_idx=0)
     m = model.momentum
-    for name, p in model.momentum_trans.module.named_parameters():
+    for name, p in key_trans.named_parameters():
         torch.testing.assert_close(p, m * before[name] + (1 - m) * online[name])
     for arch in ('cnn', 'trans'):
-        queue = model.contrast_head.queue(arch)
-        torch.testing.assert_close(queue[:4], keys[arch])
-        assert int(getattr(model.contrast_head, f'queue_ptr_{arch}')) == 4
+        queue = model.queues[arch]
+        torch.testing.assert_close(queue.keys[:4], keys[arch])
+        assert int(queue.ptr) == 4
         # Each key keeps the dataset index of its video (sample_idx).
-        assert model.contrast_head.queue_ids(arch)[:5].tolist() == [
-            0, 1, 2, 3, -1]
-    assert model._pending_keys is None
+        assert queue.ids[:5].tolist() == [0, 1, 2, 3, -1]
+    # The keys are handed over once.
+    hook.after_train_iter(fake_runner(model), batch_idx=1)
+    assert int(model.queues['cnn'].ptr) == 4
 
 
 def test_cosine_momentum_schedule():
@@ -52,10 +53,10 @@ def test_cosine_momentum_schedule():
 
 
 def test_queue_checks_before_training():
-    model = build()  # queue_len 256 in the tiny config
+    model = build()  # queue length 256 in the tiny config
     hook = MoCoQueueHook()
     hook.before_train(fake_runner(model, batch_size=8, videos=320))
-    with pytest.raises(ValueError, match='queue_len=256 is smaller'):
+    with pytest.raises(ValueError, match='queue.length=256 is smaller'):
         hook.before_train(fake_runner(model, batch_size=512, videos=1000))
     # A queue longer than the collection is safe when a clip never meets
     # its own video's keys ...
@@ -64,7 +65,7 @@ def test_queue_checks_before_training():
     # ... and refused without that, naming the overrides that fix it.
     model.contrast_head.mask_same_video = False
     with pytest.raises(ValueError, match=r'below the number of training '
-                       r'videos \(200\).*queue_len=100 or '
+                       r'videos \(200\).*queue.length=100 or '
                        r'model.contrast_head.mask_same_video=True'):
         hook.before_train(fake_runner(model, batch_size=8, videos=200))
     # RepeatDataset shows each video `times` times; videos are what count.
@@ -87,20 +88,20 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
         model.train()
         hook = MoCoQueueHook()
         torch.manual_seed(100 + rank)  # ranks draw different shuffles ...
-        keys = []
+        keys, latest = [], capture_keys(model)
         for step in range(3):
             model.loss(*batch(seed=10 * rank + step))  # ... and see different data
-            keys.append({k: v.clone() for k, v in model._pending_keys.items()})
+            keys.append(dict(latest))
             hook.after_train_iter(fake_runner(model, iteration=step), step)
-        ids = model.contrast_head.queue_ids('cnn').clone()
+        ids = model.queues['cnn'].ids.clone()
         # Shuffle-BN: the key batch of each rank mixes samples of both ranks.
         tagged = torch.full((8, 1), float(rank))
         mixed = [batch_shuffle(tagged)[0].flatten() for _ in range(5)]
-        torch.save(dict(queue_cnn=model.contrast_head.queue('cnn'),
-                        queue_trans=model.contrast_head.queue('trans'),
-                        ptr=int(model.contrast_head.queue_ptr_cnn),
+        torch.save(dict(queue_cnn=model.queues['cnn'].keys,
+                        queue_trans=model.queues['trans'].keys,
+                        ptr=int(model.queues['cnn'].ptr),
                         keys=keys, mixed=torch.stack(mixed), ids=ids,
-                        ema=model.momentum_cnn.module.state_dict()),
+                        ema=model.momentum_encoder(Arch.CNN).state_dict()),
                    os.path.join(out_dir, f'rank{rank}.pt'))
     finally:
         torch_dist.destroy_process_group()

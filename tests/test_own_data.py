@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from conftest import REPO, run
+from helpers import REPO, run
 
 
 def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
@@ -57,7 +57,7 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
 
     # The test stage loads strictly: the same checkpoint against the config's
     # 10-class head is refused, not scored with a random head.
-    proc = run([sys.executable, '-m', 'cacl_mm.apis.recognition',
+    proc = run([sys.executable, osp.join(REPO, 'tools', 'evaluate.py'),
                 osp.join(REPO, 'configs/finetune/r3d_tiny_motion10_split1.py'),
                 str(out / 'finetune_cacl' / 'epoch_1.pth'), '--work-dir',
                 str(tmp_path / 'mismatch')], check=False)

@@ -15,15 +15,16 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import CONFIG_TINY, REPO
+from cacl_mm.models import REPRESENTATIONS, Arch
 from cacl_mm.utils import benchmarking as benchmark
+from helpers import CONFIG_TINY, REPO, capture_keys
 
 
 @pytest.fixture(scope='module')
 def tiny_cfg():
     init_default_scope('mmaction')
     cfg = Config.fromfile(CONFIG_TINY)
-    cfg.model.contrast_head.queue_len = 16
+    cfg.model.queue.length = 16
     return cfg
 
 
@@ -36,7 +37,7 @@ def build(cfg, variant='cacl', channels_last=False, seed=0):
 def loss_of(model, data):
     torch.manual_seed(1)  # the same shuffle-BN permutation for both models
     losses = model(**model.data_preprocessor(data, True), mode='loss')
-    model.pop_pending_keys()
+    model.enqueue_pending_keys()
     return losses
 
 
@@ -61,11 +62,12 @@ def test_frozen_and_momentum_parts_keep_no_autograd_graph(tiny_cfg):
     clips = processed['inputs'][:, 0]
     feats = model.transformer.extract_frame_features(clips)
     assert not feats.requires_grad and feats.grad_fn is None
-    loss_of(model, data)
     # Keys of the momentum encoders are plain tensors (no graph to free).
-    model(**processed, mode='loss')
-    for keys in model.pop_pending_keys().values():
-        assert keys.grad_fn is None and not keys.requires_grad
+    keys = capture_keys(model)
+    loss_of(model, data)
+    assert set(keys) == {'cnn', 'trans'}
+    for key in keys.values():
+        assert key.grad_fn is None and not key.requires_grad
 
 
 def test_channels_last_changes_layout_not_results(tiny_cfg):
@@ -74,8 +76,8 @@ def test_channels_last_changes_layout_not_results(tiny_cfg):
     last.load_state_dict(default.state_dict())
     weight = last.backbone.conv1.conv.weight
     assert weight.is_contiguous(memory_format=torch.channels_last_3d)
-    assert last.momentum_cnn.module.backbone.conv1.conv.weight.is_contiguous(
-        memory_format=torch.channels_last_3d)
+    assert last.momentum_encoder(Arch.CNN).backbone.conv1.conv.weight \
+        .is_contiguous(memory_format=torch.channels_last_3d)
     ours, theirs = loss_of(default, data), loss_of(last, data)
     torch.testing.assert_close(ours['loss_contrast'], theirs['loss_contrast'],
                                rtol=1e-4, atol=1e-5)
@@ -108,35 +110,35 @@ def test_amp_optim_wrapper_trains_with_fp32_queues_and_logits(tiny_cfg, dtype):
         key_dtypes.append(positive.dtype)
         return loss
 
+    keys = capture_keys(model)
     with mock.patch.object(heads, 'info_nce', spy):
         for _ in range(2):
             log_vars = model.train_step(data, wrapper)
-            model.momentum_update()
-            for arch, keys in model.pop_pending_keys().items():
-                assert keys.dtype == getattr(torch, dtype)  # low precision
-                model.contrast_head.enqueue(arch, keys)
+            for key in keys.values():
+                assert key.dtype == getattr(torch, dtype)  # low precision
+            model.after_optimizer_step()
     assert np.isfinite(float(log_vars['loss']))
     assert set(logits_dtypes) == {torch.float32}
     assert getattr(torch, dtype) in key_dtypes  # the inputs were not fp32
-    for name in ('queue_cnn', 'queue_trans'):
-        queue = getattr(model.contrast_head, name)
-        assert queue.dtype == torch.float32
-        assert float(queue[:8].abs().sum()) > 0  # 2 steps x 4 keys written
+    for queue in model.queues.values():
+        assert queue.keys.dtype == torch.float32
+        assert int(queue.ptr) == 8  # 2 steps x 4 keys written
 
 
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
 def test_info_nce_and_queues_stay_fp32_under_autocast(tiny_cfg, dtype):
-    head = build(tiny_cfg).contrast_head
-    keys = torch.randn(4, head.out_channels)
+    model = build(tiny_cfg)
+    queue = model.queues['cnn']
+    keys = torch.randn(4, queue.keys.shape[1])
     with torch.autocast('cpu', dtype=dtype):
-        low = torch.nn.functional.linear(keys, torch.eye(head.out_channels))
+        low = torch.nn.functional.linear(keys, torch.eye(keys.shape[1]))
         assert low.dtype == dtype
-        losses = head.loss(dict(cnn_q=low, cnn_k=low, trans_q=low,
-                                trans_k=low))
-        head.enqueue('cnn', low)
+        losses = model.contrast_head.loss(
+            {rep: low for rep in REPRESENTATIONS}, model.negatives())
+        queue.enqueue(low)
     assert losses['loss_contrast'].dtype == torch.float32
-    assert head.queue_cnn.dtype == torch.float32
-    torch.testing.assert_close(head.queue_cnn[:4], low.float())
+    assert queue.keys.dtype == torch.float32
+    torch.testing.assert_close(queue.keys[:4], low.float())
 
 
 def test_benchmark_writes_every_figure(tmp_path):

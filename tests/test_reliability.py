@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from conftest import (CONFIG_TINY, REPO, SUBPROCESS_ENV, free_port, run,
+from helpers import (CONFIG_TINY, REPO, SUBPROCESS_ENV, free_port, run,
                       tiny_cfg_options, write_video)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -69,7 +69,7 @@ def make_broken_videos(video_root: str, good: str) -> dict:
 
 @pytest.fixture(scope='module')
 def broken_dataset(tmp_path_factory):
-    from conftest import write_tiny_dataset
+    from helpers import write_tiny_dataset
     root = str(tmp_path_factory.mktemp('broken'))
     ann = write_tiny_dataset(root, num_videos=12, num_val=1)
     video_root = osp.join(root, 'videos')
@@ -163,7 +163,7 @@ def test_training_skips_bad_videos_and_lists_them(broken_dataset, tmp_path):
                            # One batch of all 17 videos: drop_last=True
                            # would leave some out of a smaller batch size.
                            'train_dataloader.batch_size': 17,
-                           'model.contrast_head.queue_len': 17,
+                           'model.queue.length': 17,
                            # The retrieval check reads the same broken list
                            # in test mode (bad videos raise there): not run.
                            'train_cfg.val_begin': 2,
@@ -189,7 +189,7 @@ RESUME_OPTS = {
     'default_hooks.checkpoint.interval': 1,
     'default_hooks.checkpoint.max_keep_ckpts': 1,
     'train_dataloader.num_workers': 2,
-    'model.contrast_head.queue_len': 10,
+    'model.queue.length': 10,
 }
 
 
@@ -302,8 +302,6 @@ def test_non_finite_gradient_stops_before_the_step_and_names_everything():
     from mmengine.optim import OptimWrapper
 
     from cacl_mm.engine import FiniteGradientHook
-    from cacl_mm.utils.run_state import record_losses
-
     model = nn.Sequential(nn.Linear(2, 2))
     model.register_parameter('scale', nn.Parameter(torch.zeros(1)))
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
@@ -312,7 +310,8 @@ def test_non_finite_gradient_stops_before_the_step_and_names_everything():
     hub = MessageHub.get_current_instance()
     hub.update_info('iter', 41)
     hub.update_info('last_ckpt', '/work/epoch_3.pth')
-    record_losses({'loss_contrast': torch.tensor(0.0), 'loss': 0.0})
+    # A model's terms of this step (BaseMoCo.parse_losses keeps them here).
+    model.last_loss_terms = {'loss_contrast': torch.tensor(0.0), 'loss': 0.0}
     before = [p.detach().clone() for p in model.parameters()]
     # A finite step first: the check lets it through.
     wrapper.update_params(model(torch.ones(1, 2)).sum())

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from cacl_mm.evaluation import VideoRetrievalMetric, recall_at_k, topk_neighbours
-from conftest import CONFIG_TINY, REPO, free_port
+from helpers import CONFIG_TINY, REPO, free_port
 
 RETRIEVAL = osp.join(REPO, 'tools', 'retrieval.py')
 
@@ -88,10 +88,11 @@ def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
     from mmengine.config import Config
 
     from cacl_mm.apis import build_retrieval_cfg
+    base = osp.join(REPO, 'configs', 'retrieval', 'video_retrieval.py')
     cfg = Config.fromfile(CONFIG_TINY)
     cfg.randomness = dict(seed=5)
     cfg.train_dataloader.dataset.ann_file = tiny_dataset['ann_file']
-    out = build_retrieval_cfg(cfg, str(tmp_path))
+    out = build_retrieval_cfg(base, cfg, str(tmp_path))
     assert out.randomness.seed == 5  # a random-init baseline depends on it
     dataset = out.test_dataloader.dataset
     assert dataset.type == 'RetrievalVideoDataset'
@@ -99,12 +100,28 @@ def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
     assert dataset.query_ann_file == tiny_dataset['val_file']
     sampler = dataset.pipeline[1]
     assert (sampler.clip_len, sampler.frame_interval, sampler.num_clips) == (8, 2, 10)
+    # The tiny config trains on 32 px crops: resize to 37, crop 32.
+    assert dataset.pipeline[3].scale == (-1, 37)
+    assert dataset.pipeline[4].crop_size == 32
     assert out.test_evaluator.get('gallery_size') is None  # from the roles
+    assert out.test_evaluator.out_file is None
     assert out.model.backbone == cfg.model.backbone
-    transformer = build_retrieval_cfg(cfg, str(tmp_path), model_key='transformer')
+    transformer = build_retrieval_cfg(base, cfg, str(tmp_path),
+                                      model_key='transformer')
     assert transformer.model.backbone == cfg.model.transformer
     with pytest.raises(KeyError, match="no 'neck'"):
-        build_retrieval_cfg(cfg, str(tmp_path), model_key='neck')
+        build_retrieval_cfg(base, cfg, str(tmp_path), model_key='neck')
+    # --cfg-options keys of the retrieval config override what was derived;
+    # another gallery brings its own _val_ twin as queries.
+    other = build_retrieval_cfg(base, cfg, str(tmp_path), options={
+        'test_dataloader.dataset.pipeline.1.num_clips': 3,
+        'test_dataloader.dataset.gallery_ann_file': 'x/a_train_split_2.txt',
+        'test_evaluator.save_topk': 5})
+    assert other.test_dataloader.dataset.pipeline[1].num_clips == 3
+    assert other.test_dataloader.dataset.query_ann_file == \
+        'x/a_val_split_2.txt'
+    assert other.test_evaluator.out_file == str(tmp_path /
+                                                'retrieval_topk.json')
 
 
 def test_linear_probe_and_prefix_detection_through_the_tool(tiny_dataset,

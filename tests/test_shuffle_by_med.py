@@ -3,7 +3,7 @@ import pytest
 from scipy.stats import chisquare
 
 from cacl_mm.datasets.transforms import MEDPermutationSampler, ShuffleByMED
-from cacl_mm.models.utils import (distance_to_identity, levenshtein,
+from cacl_mm.utils.edit_distance import (distance_to_identity, levenshtein,
                                   med_to_label, reachable_distances)
 
 

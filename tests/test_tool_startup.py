@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 TOOLS = sorted(
     osp.relpath(path, REPO)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CONFIG_TINY, REPO, SUBPROCESS_ENV, run, tiny_cfg_options
+from helpers import CONFIG_TINY, REPO, SUBPROCESS_ENV, run, tiny_cfg_options
 
 
 def tool(name, *args, check=True, env=None):
@@ -131,49 +131,45 @@ def test_embedding_map_fails_clearly_without_features(tmp_path):
     assert 'retrieval_features.npz not found' in proc.stderr
 
 
-def test_med_confusion_matrix(trained, tiny_dataset, tmp_path):
-    out = tmp_path / 'med.png'
-    tool('med_confusion.py', CONFIG_TINY, trained['checkpoint'], '--out', out,
-         '--ann-file', tiny_dataset['val_file'], '--repeats', 2,
-         '--num-workers', 0, '--cfg-options',
-         f'train_dataloader.dataset.data_prefix.video={tiny_dataset["video_root"]}')
-    assert_png(out, 720, 640)
-    report = json.load(open(tmp_path / 'med.json'))
+def test_med_confusion_of_a_checkpoint_through_tools_test(trained,
+                                                         tiny_dataset,
+                                                         tmp_path):
+    """MMAction2's tools/test.py on the pretraining config: its
+    ShuffleDegreeMetric writes the matrix, med_confusion.py draws it."""
+    med_json = tmp_path / 'med.json'
+    options = tiny_cfg_options(tiny_dataset, str(tmp_path / 'test'), **{
+        'test_evaluator.2.out_file': med_json})
+    proc = tool('test.py', CONFIG_TINY, trained['checkpoint'], *options)
+    assert 'sdp/accuracy' in proc.stdout + proc.stderr
+    report = json.load(open(med_json))
     matrix = np.array(report['matrix'])
-    assert matrix.shape == (8, 8) and matrix.sum() == 2 * 7
-    assert report['accuracy'] == pytest.approx(np.trace(matrix) / 14)
+    assert matrix.shape == (8, 8) and matrix.sum() == 7  # the 7 queries
+    assert report['accuracy'] == pytest.approx(np.trace(matrix) / 7)
+    out = tmp_path / 'med.png'
+    tool('med_confusion.py', med_json, '--out', out)
+    assert_png(out, 720, 640)
 
 
 def test_med_confusion_from_the_metric_of_the_check(trained, tmp_path):
     out = tmp_path / 'med.png'
-    tool('med_confusion.py', '--from-json', trained['med_json'], '--out', out)
+    tool('med_confusion.py', trained['med_json'], '--out', out)
     assert_png(out, 720, 640)
     matrix = np.array(json.load(open(trained['med_json']))['matrix'])
     assert matrix.shape == (8, 8) and matrix.sum() == 7  # the 7 queries
-    proc = tool('med_confusion.py', '--from-json', tmp_path / 'none.json',
-                '--out', out, check=False)
+    proc = tool('med_confusion.py', tmp_path / 'none.json', '--out', out,
+                check=False)
     assert proc.returncode == 2 and 'none.json' in proc.stderr
 
 
-def test_med_confusion_counts_by_hand():
-    import torch
-
-    from cacl_mm.visualization.med_confusion import med_confusion_matrix
-
-    class Fixed:
-        """A stand-in model predicting class 1 for every clip."""
-        sdp_head = type('Head', (), {'num_classes': 3})()
-
-        def eval(self):
-            return self
-
-        def data_preprocessor(self, batch, training):
-            return batch
-
-        def predict_shuffle_degree(self, clips, order):
-            return torch.tensor([[0., 1., 0.]]).repeat(len(clips), 1)
-
-    batches = [dict(inputs=torch.zeros(3, 2, 1), data_samples=[
-        dict(shuffle_order=[0], med_label=label) for label in (0, 1, 1)])]
-    matrix = med_confusion_matrix(Fixed(), batches)
-    assert matrix.tolist() == [[0, 1, 0], [0, 2, 0], [0, 0, 0]]
+def test_shuffle_degree_metric_counts_by_hand(tmp_path):
+    from cacl_mm.evaluation import ShuffleDegreeMetric
+    metric = ShuffleDegreeMetric(num_classes=3, out_file=str(tmp_path / 'm'))
+    metric.process({}, [dict(med_label=label, med_pred=1,
+                             retrieval_role=role)
+                        for label, role in ((0, 'query'), (1, 'query'),
+                                            (1, 'query'), (2, 'gallery'))])
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics == dict(accuracy=pytest.approx(2 / 3), chance=1 / 3)
+    assert json.load(open(tmp_path / 'm'))['matrix'] == [[0, 1, 0],
+                                                         [0, 2, 0],
+                                                         [0, 0, 0]]

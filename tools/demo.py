@@ -262,7 +262,7 @@ class Demo:
         test_opts['test_evaluator.2.out_file'] = osp.join(
             diag, 'med_confusion.json')
         os.makedirs(diag, exist_ok=True)
-        self.run(['-m', 'cacl_mm.apis.recognition', CACL_CONFIG, ckpt,
+        self.run(['tools/evaluate.py', CACL_CONFIG, ckpt,
                   '--work-dir', diag] + self.options(test_opts),
                  f'diagnostics {name}')
         with open(osp.join(diag, 'test_metrics.json')) as f:
@@ -319,7 +319,7 @@ class Demo:
                  self.options(opts, train=True), f'fine-tuning {name}')
         test_opts = {k: v for k, v in opts.items()
                      if k.startswith(('test_', 'model.cls_head.'))}
-        self.run(['-m', 'cacl_mm.apis.recognition', config,
+        self.run(['tools/evaluate.py', config,
                   last_checkpoint(work), '--work-dir', work] +
                  self.options(test_opts), f'testing {name}')
         with open(osp.join(work, 'test_metrics.json')) as f:
@@ -352,7 +352,7 @@ class Demo:
             for n in ('random_init', 'cacl', 'supervised')] + [
                 '--classes', classes, '--seed', str(self.seed), '--out',
                 self.path(out['embedding_map'])], 'embedding map')
-        self.run(['tools/med_confusion.py', '--from-json',
+        self.run(['tools/med_confusion.py',
                   self.path('pretrain_cacl', 'diagnostics',
                             'med_confusion.json'), '--out',
                   self.path(out['med_confusion'])],

@@ -7,6 +7,9 @@
 Test-split videos query the train-split gallery; each video is the average of
 ``--num-clips`` uniformly spaced clips (centre crop), features L2-normalised,
 cosine similarity. Writes ``<work-dir>/retrieval.json``.
+
+The run is ``configs/retrieval/video_retrieval.py`` with the model, clips,
+lists and seed of CONFIG; the flags and ``--cfg-options`` override its keys.
 """
 import argparse
 import os.path as osp
@@ -17,6 +20,35 @@ import sys
 from mmengine.config import DictAction
 
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Each flag as the key of configs/retrieval/video_retrieval.py it sets.
+FLAG_KEYS = dict(
+    gallery_list='test_dataloader.dataset.gallery_ann_file',
+    query_list='test_dataloader.dataset.query_ann_file',
+    video_root='test_dataloader.dataset.data_prefix.video',
+    num_clips='test_dataloader.dataset.pipeline.1.num_clips',
+    clip_len='test_dataloader.dataset.pipeline.1.clip_len',
+    frame_interval='test_dataloader.dataset.pipeline.1.frame_interval',
+    feature='model.feature',
+    batch_size='test_dataloader.batch_size',
+    num_workers='test_dataloader.num_workers',
+    save_topk='test_evaluator.save_topk',
+    launcher='launcher')
+
+
+def flag_options(args: argparse.Namespace, work_dir: str) -> dict:
+    """The flags given, as overrides of the retrieval config."""
+    from cacl_mm.apis import crop_options
+    options = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items()
+               if getattr(args, flag) is not None}
+    if args.crop_size:
+        options.update(crop_options(args.crop_size))
+    if args.save_features or args.linear_probe:
+        options['test_evaluator.features_file'] = osp.join(
+            work_dir, 'retrieval_features.npz')
+    return options
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
@@ -25,14 +57,15 @@ def main(argv=None) -> int:
     parser.add_argument('--gallery-list', help='default: the config\'s train list')
     parser.add_argument('--query-list', help='default: its _val_ counterpart')
     parser.add_argument('--video-root')
-    parser.add_argument('--num-clips', type=int, default=10)
+    parser.add_argument('--num-clips', type=int, help='clips per video '
+                        '(default 10)')
     parser.add_argument('--clip-len', type=int)
     parser.add_argument('--frame-interval', type=int)
     parser.add_argument('--crop-size', type=int)
-    parser.add_argument('--feature', choices=['avg', 'conv5_maxpool'], default='avg')
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument('--save-topk', type=int, default=0,
+    parser.add_argument('--feature', choices=['avg', 'conv5_maxpool'])
+    parser.add_argument('--batch-size', type=int)
+    parser.add_argument('--num-workers', type=int)
+    parser.add_argument('--save-topk', type=int,
                         help='write each query\'s top-k to retrieval_topk.json')
     parser.add_argument('--save-features', action='store_true',
                         help='write the features to retrieval_features.npz '
@@ -49,9 +82,11 @@ def main(argv=None) -> int:
     parser.add_argument('--model-key', default='backbone',
                         help="model.<key> to evaluate: 'backbone' (the 3D "
                         "CNN) or 'transformer' (CACL's Transformer)")
-    parser.add_argument('--launcher', default='none',
+    parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of configs/retrieval/'
+                        'video_retrieval.py (after the flags)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -59,20 +94,12 @@ def main(argv=None) -> int:
 
     import cacl_mm  # noqa: F401  (compat + registration)
     from cacl_mm.apis import build_retrieval_cfg, run_retrieval
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0], 'retrieval')
     retrieval_cfg = build_retrieval_cfg(
-        cfg, work_dir, gallery_list=args.gallery_list,
-        query_list=args.query_list, video_root=args.video_root,
-        num_clips=args.num_clips, clip_len=args.clip_len,
-        frame_interval=args.frame_interval, crop_size=args.crop_size,
-        feature=args.feature, batch_size=args.batch_size,
-        num_workers=args.num_workers, save_topk=args.save_topk,
-        save_features=args.save_features or args.linear_probe,
-        launcher=args.launcher, model_key=args.model_key)
+        osp.join(REPO, 'configs', 'retrieval', 'video_retrieval.py'),
+        Config.fromfile(args.config), work_dir, args.model_key,
+        {**flag_options(args, work_dir), **(args.cfg_options or {})})
     prefix = args.prefix
     if prefix is None and args.model_key != 'backbone':
         prefix = f'{args.model_key}.'

@@ -1,3 +1,3 @@
-from .retrieval import build_retrieval_cfg, run_retrieval
+from .retrieval import build_retrieval_cfg, crop_options, run_retrieval
 
-__all__ = ['build_retrieval_cfg', 'run_retrieval']
+__all__ = ['build_retrieval_cfg', 'crop_options', 'run_retrieval']

@@ -1,17 +1,14 @@
 """Test a recognizer with mmengine's Runner and keep the metrics as a file.
 
-    python -m cacl_mm.apis.recognition CONFIG CHECKPOINT --work-dir DIR
-
-writes ``DIR/test_metrics.json`` (MMAction2's ``AccMetric`` keys), which
-``mim test`` and ``tools/test.py`` only print.
+``tools/evaluate.py`` is its command line. It writes
+``WORK_DIR/test_metrics.json``, which ``mim test`` and ``tools/test.py`` only
+print, and loads the checkpoint strictly.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import os.path as osp
-import sys
 from typing import Dict, Optional
 
 
@@ -44,21 +41,3 @@ def test_recognizer(config: str, checkpoint: str, work_dir: str,
         json.dump(dict(config=config, checkpoint=checkpoint, metrics=result),
                   f, indent=2)
     return result
-
-
-def main(argv=None) -> int:
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
-    metrics = test_recognizer(args.config, args.checkpoint, args.work_dir,
-                              args.cfg_options)
-    print(json.dumps(metrics))
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

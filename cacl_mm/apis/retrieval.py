@@ -30,93 +30,77 @@ def val_list_for(train_list: str) -> str:
                     osp.basename(train_list).replace('_train_', '_val_'))
 
 
-def build_retrieval_cfg(cfg: Config,
-                        work_dir: str,
-                        gallery_list: Optional[str] = None,
-                        query_list: Optional[str] = None,
-                        video_root: Optional[str] = None,
-                        num_clips: int = 10,
-                        clip_len: Optional[int] = None,
-                        frame_interval: Optional[int] = None,
-                        crop_size: Optional[int] = None,
-                        feature: str = 'avg',
-                        batch_size: int = 4,
-                        num_workers: int = 2,
-                        save_topk: int = 0,
-                        save_features: bool = False,
-                        launcher: str = 'none',
-                        model_key: str = 'backbone') -> Config:
-    """A test-only config: train-split gallery, test-split queries.
+#: Keys of the retrieval config that the source config sets.
+GALLERY_KEY = 'test_dataloader.dataset.gallery_ann_file'
+QUERY_KEY = 'test_dataloader.dataset.query_ann_file'
 
-    Clip length, stride, crop size, data lists and root default to those of
-    ``cfg``'s training pipeline; the backbone and data preprocessor are
-    ``cfg.model``'s, so the config of any MMAction2 recognizer or of a CACL
-    pretraining run works. ``model_key='transformer'`` evaluates a CACL
-    model's Transformer clip encoder instead of its 3D CNN.
+
+def crop_options(crop_size: int) -> Dict[str, object]:
+    """Retrieval-config keys of a centre crop: short side resized to
+    crop x 128 / 112 (MMAction2's test pipelines), then the crop."""
+    return {
+        'test_dataloader.dataset.pipeline.3.scale':
+        (-1, int(round(crop_size * 128 / 112))),
+        'test_dataloader.dataset.pipeline.4.crop_size': crop_size,
+    }
+
+
+def build_retrieval_cfg(base: str, source: Config, work_dir: str,
+                        model_key: str = 'backbone',
+                        options: Optional[Dict[str, object]] = None
+                        ) -> Config:
+    """The retrieval config ``base`` for the model of ``source``.
+
+    From ``source`` come the backbone (``model.<model_key>``; the
+    Transformer clip encoder of a CACL model with ``'transformer'``), the
+    data preprocessor, the training clips' length, stride and crop, the
+    train list as gallery (its ``_val_`` twin as queries), the video root,
+    ``env_cfg`` and the seed (a random-init baseline depends on it). Then
+    ``options`` override any key of the retrieval config, as
+    ``--cfg-options`` do; a gallery set there without queries gets its
+    ``_val_`` twin.
+
+    Args:
+        base (str): The retrieval base config
+            (``configs/retrieval/video_retrieval.py``).
+        source (Config): A pretraining or recognition config.
+        work_dir (str): Where the results go.
+        model_key (str): ``model.<key>`` of ``source`` to evaluate.
+        options (dict, optional): Overrides of the retrieval config.
     """
-    if model_key not in cfg.model:
+    if model_key not in source.model:
         raise KeyError(f'the config\'s model has no {model_key!r} to '
-                       f'evaluate (it has {sorted(cfg.model)})')
-    train_ds = train_dataset_cfg(cfg)
-    while train_ds is not None and 'ann_file' not in train_ds and 'dataset' in train_ds:
+                       f'evaluate (it has {sorted(source.model)})')
+    train_ds = train_dataset_cfg(source)
+    while 'ann_file' not in train_ds and 'dataset' in train_ds:
         train_ds = train_ds['dataset']
     sampler = find_transform(train_ds, 'SampleFrames') or {}
-    clip_len = clip_len or sampler.get('clip_len', 16)
-    frame_interval = frame_interval or sampler.get('frame_interval', 2)
-    crop_size = crop_size or crop_size_of(train_ds)
-    gallery_list = gallery_list or train_ds['ann_file']
-    query_list = query_list or val_list_for(gallery_list)
-    video_root = video_root or train_ds.get('data_prefix', {}).get('video', '')
-    pipeline = [
-        dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=clip_len,
-             frame_interval=frame_interval, num_clips=num_clips,
-             test_mode=True),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, int(round(crop_size * 128 / 112)))),
-        dict(type='CenterCrop', crop_size=crop_size),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs', algorithm_keys=('retrieval_role', )),
-    ]
-
-    model = cfg.model
-    new = dict(
-        default_scope='mmaction',
-        custom_imports=dict(imports=['cacl_mm'], allow_failed_imports=False),
-        work_dir=work_dir,
-        model=dict(type='VideoFeatureExtractor', backbone=model[model_key],
-                   feature=feature,
-                   data_preprocessor=model.get('data_preprocessor')),
-        test_dataloader=dict(
-            batch_size=batch_size, num_workers=num_workers,
-            persistent_workers=False,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            # test_mode: a broken video raises (a skip would bias recall)
-            dataset=dict(type='RetrievalVideoDataset',
-                         gallery_ann_file=gallery_list,
-                         query_ann_file=query_list,
-                         data_prefix=dict(video=video_root),
-                         pipeline=pipeline)),
-        test_evaluator=dict(
-            type='VideoRetrievalMetric',
-            out_file=osp.join(work_dir, 'retrieval_topk.json') if save_topk else None,
-            save_topk=save_topk,
-            features_file=(osp.join(work_dir, 'retrieval_features.npz')
-                           if save_features else None)),
-        test_cfg=dict(type='TestLoop'),
-        default_hooks=dict(
-            runtime_info=dict(type='RuntimeInfoHook'),
-            timer=dict(type='IterTimerHook'),
-            logger=dict(type='LoggerHook', interval=20)),
-        env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='nccl'))),
-        launcher=launcher,
-        log_level='INFO',
-        # The seed of the source config (a random-init baseline depends on it).
-        randomness=cfg.get('randomness', dict(seed=0)),
-    )
-    if 'model_wrapper_cfg' in cfg:
-        new['model_wrapper_cfg'] = cfg.model_wrapper_cfg
-    return Config(new)
+    cfg = Config.fromfile(base)
+    cfg.work_dir = work_dir
+    cfg.model.backbone = source.model[model_key]
+    cfg.model.data_preprocessor = source.model.get('data_preprocessor')
+    for key in ('env_cfg', 'randomness', 'model_wrapper_cfg'):
+        if key in source:
+            cfg[key] = source[key]
+    derived = {
+        'test_dataloader.dataset.pipeline.1.clip_len':
+        sampler.get('clip_len', 16),
+        'test_dataloader.dataset.pipeline.1.frame_interval':
+        sampler.get('frame_interval', 2),
+        'test_dataloader.dataset.data_prefix.video':
+        train_ds.get('data_prefix', {}).get('video', ''),
+        GALLERY_KEY: train_ds['ann_file'],
+        **crop_options(crop_size_of(train_ds)),
+    }
+    options = dict(options or {})
+    if QUERY_KEY not in options:
+        options[QUERY_KEY] = val_list_for(
+            options.get(GALLERY_KEY, derived[GALLERY_KEY]))
+    cfg.merge_from_dict({**derived, **options})
+    evaluator = cfg.test_evaluator
+    if evaluator.get('save_topk') and not evaluator.get('out_file'):
+        evaluator.out_file = osp.join(work_dir, 'retrieval_topk.json')
+    return cfg
 
 
 def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
@@ -134,7 +118,7 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
         linear_probe (bool): Also fit a linear classifier on the frozen
             gallery (train) features and score it on the queries (test):
             ``linear_probe`` in ``retrieval.json``. Needs the config built
-            with ``save_features=True``.
+            with ``test_evaluator.features_file``.
 
     Returns:
         dict: R@k metrics; also written to ``<work_dir>/retrieval.json``.
@@ -154,8 +138,8 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
         model.init_weights()
     features_file = retrieval_cfg.test_evaluator.get('features_file')
     if linear_probe and not features_file:
-        raise ValueError('the linear probe needs the features: build the '
-                         'retrieval config with save_features=True')
+        raise ValueError('the linear probe needs the features: set '
+                         'test_evaluator.features_file')
     metrics = runner.test()
     result = {k.split('/')[-1]: v for k, v in metrics.items()}
     if is_main_process():

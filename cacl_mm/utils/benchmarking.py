@@ -203,30 +203,6 @@ def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
 
 
 # ------------------------------------------------------------------ models
-def naive_cacl_class():
-    """CACL as the released code computes the Transformer side.
-
-    The frozen 2D CNN runs on the original and on the shuffled clip, for the
-    online and again for the momentum Transformer (4 passes per sample
-    instead of our 2).
-    """
-    from cacl_mm.models.recognizers.cacl import CACL, concat_twins, shuffle_time
-
-    class NaiveCACL(CACL):
-
-        def _frame_features(self, view_q, view_k):
-            return dict(q=view_q, k=view_k)  # clips: no shared 2D pass
-
-        def _trans_embed(self, branch, clips, order):
-            both = torch.cat([clips, shuffle_time(clips, order, 2)])
-            frames = self.transformer.extract_frame_features(both)
-            return self.contrast_head.embed(
-                branch.projection,
-                concat_twins(branch.clip_transformer(frames)))
-
-    return NaiveCACL
-
-
 def build_model(cfg_model: dict, variant: str, device: torch.device,
                 channels_last: bool):
     from mmaction.registry import MODELS
@@ -235,9 +211,9 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
     if variant == 'no_transformer':
         model_cfg['contrast_head']['pairs'] = [('cnn_q', 'cnn_k')]
     if variant == 'naive':
-        model_cfg.pop('type')
-        model = naive_cacl_class()(**model_cfg)
-    elif variant == 'supervised':
+        # The released code's 2D passes: every clip and twin, per Transformer.
+        model_cfg['share_frame_features'] = False
+    if variant == 'supervised':
         backbone = copy.deepcopy(cfg_model['backbone'])
         model = MODELS.build(dict(
             type='Recognizer3D', backbone=backbone,
@@ -294,10 +270,8 @@ def train_step_fn(model, optim_wrapper, data) -> Callable[[], None]:
 
     def step():
         model.train_step(data, optim_wrapper)
-        if hasattr(model, 'momentum_update'):
-            model.momentum_update()
-            for arch, keys in model.pop_pending_keys().items():
-                model.contrast_head.enqueue(arch, keys)
+        if hasattr(model, 'after_optimizer_step'):
+            model.after_optimizer_step()  # as MoCoQueueHook
     return step
 
 
@@ -317,17 +291,19 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     Returns:
         dict: name -> (untimed set-up or None, timed call).
     """
-    from cacl_mm.models.recognizers.cacl import (shuffle_time,
-                                                 stack_sample_field)
+    from cacl_mm.models import (CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch,
+                                stack_sample_field, with_twins)
     processed = model.data_preprocessor(data, True)
     inputs, samples = processed['inputs'], processed['data_samples']
     order = stack_sample_field(samples, 'shuffle_order', device)
     labels = stack_sample_field(samples, 'med_label', device)
     view_q, view_k = inputs[:, 0], inputs[:, 1]
-    clips_q = torch.cat([view_q, shuffle_time(view_q, order, 2)])
-    clips_k = torch.cat([view_k, shuffle_time(view_k, order, 2)])
-    online, momentum = model._online_cnn(), model.momentum_cnn.module
-    trans, momentum_trans = model._online_trans(), model.momentum_trans.module
+    clips_q = with_twins(view_q, order, 2)
+    clips_k = with_twins(view_k, order, 2)
+    online = model.online_encoder(Arch.CNN)
+    momentum = model.momentum_encoder(Arch.CNN)
+    trans = model.online_encoder(Arch.TRANSFORMER)
+    momentum_trans = model.momentum_encoder(Arch.TRANSFORMER)
     encoder = model.transformer
     dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
 
@@ -336,7 +312,7 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
 
     with torch.no_grad():
         frames = encoder.extract_frame_features(view_q)
-        tokens = torch.cat([frames, shuffle_time(frames, order, 1)])
+        tokens = with_twins(frames, order, 1)
     head = model.contrast_head
 
     def cnn_online():
@@ -360,24 +336,19 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
             momentum_trans.clip_transformer(tokens)
 
     batch = view_q.shape[0]
-    cnn_pairs = torch.randn(batch, head.projections['cnn'].in_channels,
-                            device=device)
-    trans_pairs = torch.randn(batch, head.projections['trans'].in_channels,
-                              device=device)
+    cnn_pairs = torch.randn(batch, online.neck.in_channels, device=device)
+    trans_pairs = torch.randn(batch, trans.neck.in_channels, device=device)
 
     def heads():
         with autocast():
             cnn_in = cnn_pairs.clone().requires_grad_()
             trans_in = trans_pairs.clone().requires_grad_()
-            embeddings = dict(
-                cnn_q=head.embed(online.projection, cnn_in),
-                trans_q=head.embed(trans.projection, trans_in))
+            embeddings = {CNN_Q: online.neck(cnn_in),
+                          TRANS_Q: trans.neck(trans_in)}
             with torch.no_grad():
-                embeddings['cnn_k'] = head.embed(momentum.projection,
-                                                 cnn_pairs)
-                embeddings['trans_k'] = head.embed(momentum_trans.projection,
-                                                   trans_pairs)
-            losses = head.loss(embeddings)
+                embeddings[CNN_K] = momentum.neck(cnn_pairs)
+                embeddings[TRANS_K] = momentum_trans.neck(trans_pairs)
+            losses = head.loss(embeddings, model.negatives())
             losses.update(model.sdp_head.loss(cnn_in, labels))
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
 
@@ -385,10 +356,9 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         model.momentum_update()
-        head.enqueue('cnn', torch.randn(batch, head.out_channels,
-                                        device=device))
-        head.enqueue('trans', torch.randn(batch, head.out_channels,
-                                          device=device))
+        for queue in model.queues.values():
+            queue.enqueue(torch.randn(batch, online.neck.out_channels,
+                                      device=device))
 
     def with_gradients():
         # The update needs gradients in place, as after a backward pass.

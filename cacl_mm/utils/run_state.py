@@ -6,33 +6,20 @@ there, and it is restored on ``--resume``.
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Mapping
 
-import torch
 from mmengine.logging import MessageHub
 
-# This process's last loss terms. Not in the MessageHub: its checkpointed
-# state would carry a key that a resumed run warns about.
-_last_losses: Dict[str, object] = {}
+def describe_run_state(losses: Mapping[str, object]) -> str:
+    """``at iteration N (loss terms ...); last good checkpoint: PATH``.
 
-
-def record_losses(log_vars: Dict[str, object]) -> None:
-    """Keep this step's loss terms for a later fault message.
-
-    Tensors are kept detached and read only when a message is written, so
-    a GPU run does not synchronise for them every step.
+    Args:
+        losses (Mapping): The last step's loss terms (the model's
+            ``last_loss_terms``); tensors are read only now.
     """
-    _last_losses.clear()
-    _last_losses.update({k: v.detach() if isinstance(v, torch.Tensor) else v
-                         for k, v in log_vars.items()})
-
-
-def describe_run_state() -> str:
-    """``at iteration N (loss terms ...); last good checkpoint: PATH``."""
     hub = MessageHub.get_current_instance()
     iteration = hub.get_info('iter')
     where = '' if iteration is None else f' at iteration {int(iteration) + 1}'
-    losses = _last_losses
     terms = ', '.join(f'{k}={float(v):.4g}' for k, v in losses.items()
                       if 'loss' in k)
     if terms:

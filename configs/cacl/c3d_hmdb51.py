@@ -12,4 +12,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # 3200 keys, below the 3570 training videos (a video never meets its own
 # keys anyway: contrast_head.mask_same_video).
-model = dict(contrast_head=dict(queue_len=3200))
+model = dict(queue=dict(length=3200))

@@ -12,5 +12,5 @@ model = dict(
         act_cfg=dict(type='ReLU'),
         dropout_ratio=0.5,
         init_std=0.005),
-    contrast_head=dict(in_channels=dict(cnn=2 * 4096)),
+    cnn_neck=dict(in_channels=2 * 4096),
     sdp_head=dict(in_channels=2 * 4096))

@@ -36,17 +36,16 @@ model = dict(
         num_frames=clip_len,
         num_layers=2,
         num_heads=2),
-    contrast_head=dict(
-        in_channels=dict(cnn=2 * 64, trans=2 * 64),
-        hidden_channels=128,
-        # MoCo v2's temperature: 0.07 left the 3D embeddings crowded
-        # (3D-only MoCo on an earlier benchmark version: 0.205 / 0.225
-        # against 0.260 / 0.355 at 0.2).
-        temperature=0.2,
-        # 256 keys over 400 videos (a clip never meets its own video's keys:
-        # mask_same_video); 1024 was not better: 0.230 / 0.210 against
-        # 0.245 / 0.360 for 3D-only MoCo.
-        queue_len=256),
+    cnn_neck=dict(in_channels=2 * 64, hidden_channels=128),
+    transformer_neck=dict(in_channels=2 * 64, hidden_channels=128),
+    # 256 keys over 400 videos (a clip never meets its own video's keys:
+    # contrast_head.mask_same_video); 1024 was not better: 0.230 / 0.210
+    # against 0.245 / 0.360 for 3D-only MoCo.
+    queue=dict(length=256),
+    # MoCo v2's temperature: 0.07 left the 3D embeddings crowded (3D-only
+    # MoCo on an earlier benchmark version: 0.205 / 0.225 against
+    # 0.260 / 0.355 at 0.2).
+    contrast_head=dict(temperature=0.2),
     sdp_head=dict(in_channels=2 * 64, num_classes=clip_len,
                   hidden_channels=64))
 

@@ -8,14 +8,13 @@ model = dict(
     momentum=0.999,
     shuffle_bn_splits=2,
     backbone=dict(type='ResNet', depth=50, pretrained=None, norm_eval=False),
+    neck=dict(type='ProjectionNeck', in_channels=2048, hidden_channels=2048,
+              out_channels=128),
+    queue=dict(type='KeyQueue', length=6400),
     contrast_head=dict(
         type='CrossArchContrastiveHead',
-        in_channels=dict(cnn=2048),
-        hidden_channels=2048,
-        out_channels=128,
         pairs=[('cnn_q', 'cnn_k')],
-        temperature=0.2,  # MoCo v2
-        queue_len=6400),
+        temperature=0.2),  # MoCo v2
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],

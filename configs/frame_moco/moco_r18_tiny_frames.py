@@ -9,10 +9,10 @@ _base_ = ['./_base_frame_moco.py']
 model = dict(
     backbone=dict(depth=18),
     # 1024 keys over 400 videos x 4 passes: a frame never meets keys of its
-    # own video as negatives (mask_same_video), so the queue may exceed the
+    # own video as negatives (contrast_head.mask_same_video), so the queue may exceed the
     # number of videos.
-    contrast_head=dict(in_channels=dict(cnn=512), hidden_channels=256,
-                       queue_len=1024))
+    neck=dict(in_channels=512, hidden_channels=256),
+    queue=dict(length=1024))
 # No Flip: on the motion benchmark a mirror turns MoveLeft into MoveRight.
 # Crops keep >= 50% of the frame, so the object usually stays in view.
 view_pipeline = [

@@ -1,7 +1,7 @@
 """``FiniteGradientHook``: no optimizer step on a non-finite gradient."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
@@ -13,12 +13,14 @@ from ...utils.run_state import describe_run_state
 
 
 def check_finite_gradients(optimizer: torch.optim.Optimizer,
-                           names: Dict[int, str]) -> None:
+                           names: Dict[int, str],
+                           losses: Optional[Mapping[str, object]] = None) -> None:
     """Raise ``FloatingPointError`` if any gradient is inf or NaN.
 
     Args:
         optimizer: Whose parameters' gradients are checked.
         names: ``id(parameter) -> name`` for the message.
+        losses: The step's loss terms, for the message.
     """
     params = [p for group in optimizer.param_groups for p in group['params']
               if p.grad is not None]
@@ -33,7 +35,7 @@ def check_finite_gradients(optimizer: torch.optim.Optimizer,
     shown = ', '.join(bad[:5]) + (' ...' if len(bad) > 5 else '')
     raise FloatingPointError(
         f'non-finite gradient (norm {float(norm)}) in {len(bad)} parameters: '
-        f'{shown}{describe_run_state()}. Stopped before the optimizer step; '
+        f'{shown}{describe_run_state(losses or {})}. Stopped before the optimizer step; '
         'lower the learning rate or set optim_wrapper.clip_grad='
         'dict(max_norm=...)')
 
@@ -43,7 +45,8 @@ def attach_finite_check(optimizer: torch.optim.Optimizer,
     """Check gradients before every ``optimizer.step()``; returns the handle."""
     names = {id(p): name for name, p in model.named_parameters()}
     return optimizer.register_step_pre_hook(
-        lambda opt, args, kwargs: check_finite_gradients(opt, names))
+        lambda opt, args, kwargs: check_finite_gradients(
+            opt, names, getattr(model, 'last_loss_terms', {})))
 
 
 @HOOKS.register_module()

@@ -67,34 +67,18 @@ class MoCoQueueHook(Hook):
 
     def before_train(self, runner) -> None:
         """Check the queues against the batch and the dataset sizes."""
-        model = _unwrap(runner.model)
-        head = getattr(model, 'contrast_head', None)
-        if head is None:
-            return
         loader = runner.train_dataloader
-        keys_per_step = loader.batch_size * dist.get_world_size()
-        if head.queue_len < keys_per_step:
-            raise ValueError(
-                f'model.contrast_head.queue_len={head.queue_len} is smaller '
-                f'than the keys of one step (train_dataloader.batch_size='
-                f'{loader.batch_size} x {dist.get_world_size()} processes)')
-        num_videos = count_distinct_videos(loader.dataset)
-        if head.queue_len >= num_videos and not head.mask_same_video:
-            raise ValueError(
-                f'model.contrast_head.queue_len={head.queue_len} must stay '
-                f'below the number of training videos ({num_videos}), or a '
-                "video's own earlier keys become its negatives: set "
-                f'model.contrast_head.queue_len={max(keys_per_step, num_videos // 2)}'
-                ' or model.contrast_head.mask_same_video=True')
+        _unwrap(runner.model).check_queue(
+            keys_per_step=loader.batch_size * dist.get_world_size(),
+            num_videos=count_distinct_videos(loader.dataset))
 
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch: Any = None,
                          outputs: Optional[dict] = None) -> None:
-        """EMA step, then enqueue the gathered keys."""
+        """EMA step, then enqueue the keys gathered from all ranks."""
         model = _unwrap(runner.model)
-        momentum = self.momentum_at(model.momentum, runner.iter,
-                                    runner.max_iters)
-        model.momentum_update(momentum)
-        model.enqueue_pending_keys(gather=_all_gather_cat)
+        model.after_optimizer_step(
+            self.momentum_at(model.momentum, runner.iter, runner.max_iters),
+            gather=_all_gather_cat)

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from mmaction.registry import METRICS
-from .retrieval_metric import as_dict
+from ...models.losses import mean_pairwise_cosine
+from .retrieval_metric import counted_samples
 
 
 @METRICS.register_module()
@@ -50,13 +51,7 @@ class EmbeddingSpreadMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep the embedding of each counted sample."""
-        for sample in data_samples:
-            sample = as_dict(sample)
-            if self.role is not None and sample.get(
-                    'retrieval_role', self.role) != self.role:
-                continue
-            if self.key not in sample:
-                continue
+        for sample in counted_samples(data_samples, self.role, self.key):
             self.results.append(
                 torch.as_tensor(sample[self.key]).detach().float().cpu())
 
@@ -65,8 +60,5 @@ class EmbeddingSpreadMetric(BaseMetric):
         if len(results) < 2:
             return {}
         unit = F.normalize(torch.stack(results), dim=1)
-        count = unit.shape[0]
-        total = unit.sum(dim=0)
-        mean_cosine = (total @ total - count) / (count * (count - 1))
-        return dict(mean_cosine=float(mean_cosine),
+        return dict(mean_cosine=float(mean_pairwise_cosine(unit)),
                     dim_std=float(unit.std(dim=0).mean()))

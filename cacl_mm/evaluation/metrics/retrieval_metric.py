@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -15,6 +15,17 @@ from ..retrieval import recall_at_k, topk_neighbours
 def as_dict(sample) -> dict:
     """A data sample (``ActionDataSample`` or the dict mmengine passes)."""
     return sample if isinstance(sample, dict) else sample.to_dict()
+
+
+def counted_samples(data_samples: Sequence, role: Optional[str],
+                    key: str) -> Iterator[dict]:
+    """The samples (as dicts) of ``retrieval_role`` ``role`` (any if None;
+    samples without a role count) that carry ``key``."""
+    for sample in map(as_dict, data_samples):
+        if role is not None and sample.get('retrieval_role', role) != role:
+            continue
+        if key in sample:
+            yield sample
 
 
 @METRICS.register_module()

@@ -8,7 +8,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from mmaction.registry import METRICS
-from .retrieval_metric import as_dict
+from .retrieval_metric import counted_samples
 
 
 @METRICS.register_module()
@@ -49,13 +49,7 @@ class ShuffleDegreeMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep each counted sample's (true, predicted) class."""
-        for sample in data_samples:
-            sample = as_dict(sample)
-            if self.role is not None and sample.get(
-                    'retrieval_role', self.role) != self.role:
-                continue
-            if 'med_pred' not in sample:
-                continue
+        for sample in counted_samples(data_samples, self.role, 'med_pred'):
             if 'med_label' not in sample:
                 raise KeyError(
                     "ShuffleDegreeMetric needs 'med_label' on each sample: "

@@ -10,6 +10,7 @@ from mmengine.model.weight_init import trunc_normal_
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
+from ..utils.pooling import pool_features
 
 
 class ClipTransformer(nn.Module):
@@ -199,11 +200,7 @@ class TransformerClipEncoder(BaseModule):
                                            width)
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_frame_encoder):
-            feats = self.frame_encoder(frames)
-            if isinstance(feats, (tuple, list)):
-                feats = feats[-1]
-            if feats.ndim == 4:
-                feats = feats.mean(dim=(2, 3))
+            feats = pool_features(self.frame_encoder(frames))
         return feats.reshape(batch, length, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

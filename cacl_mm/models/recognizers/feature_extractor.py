@@ -9,7 +9,8 @@ from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from .base_moco import build_data_preprocessor, pool_features
+from ..utils.pooling import mean_over_clips, pool_features
+from .base_moco import build_data_preprocessor
 
 
 @MODELS.register_module()
@@ -43,18 +44,18 @@ class VideoFeatureExtractor(BaseModel):
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """(N, M, C, T, H, W) or (N, C, T, H, W) -> (N, D)."""
-        clips = inputs.shape[1] if inputs.ndim == 6 else 1
-        out = self.backbone(inputs.flatten(0, 1) if inputs.ndim == 6 else inputs)
-        if isinstance(out, (tuple, list)):
-            out = out[-1]
-        if self.feature == 'conv5_maxpool':
-            if out.ndim != 5:
-                raise ValueError('conv5_maxpool needs a 5D feature map, the '
-                                 f'backbone gives {tuple(out.shape)}')
-            feats = self.conv5_pool(out).flatten(1)
-        else:
-            feats = pool_features(out)
-        return feats.view(-1, clips, feats.shape[-1]).mean(dim=1)
+        return mean_over_clips(self._clip_features, inputs, input_ndim=5)
+
+    def _clip_features(self, clips: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, H, W) clips -> (B, D) features."""
+        out = self.backbone(clips)
+        if self.feature == 'avg':
+            return pool_features(out)
+        out = out[-1] if isinstance(out, (tuple, list)) else out
+        if out.ndim != 5:
+            raise ValueError('conv5_maxpool needs a 5D feature map, the '
+                             f'backbone gives {tuple(out.shape)}')
+        return self.conv5_pool(out).flatten(1)
 
     def forward(self, inputs: torch.Tensor,
                 data_samples: Optional[SampleList] = None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Dict
 
 import torch
-from mmengine.model import ExponentialMovingAverage
+import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..utils.batch_shuffle import shuffle_bn_forward
-from .base_moco import BaseMoCo, CNNBranch
+from ..utils.encoders import CNNEncoder
+from ..utils.representations import CNN_K, CNN_Q, Arch
+from .base_moco import BaseMoCo
 
 
 @MODELS.register_module()
@@ -18,12 +20,11 @@ class FrameMoCo(BaseMoCo):
 
     CACL's Transformer reads frame features from a frozen 2D CNN that the
     paper pretrained with MoCo on UCF101 frames (never released). This model
-    is that stage: a 2D backbone (MMAction2's ``ResNet``), a projection, a
-    momentum encoder with shuffle-BN and a queue, trained by the same
-    ``CrossArchContrastiveHead`` (pairs ``[('cnn_q', 'cnn_k')]``) and
+    is that stage: a 2D backbone (MMAction2's ``ResNet``), a neck, a
+    momentum encoder with shuffle-BN and a ``KeyQueue``, trained by the
+    same ``CrossArchContrastiveHead`` (pairs ``[('cnn_q', 'cnn_k')]``) and
     ``MoCoQueueHook`` as CACL. Its checkpoint initialises
-    ``TransformerClipEncoder.frame_encoder`` through
-    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+    ``TransformerClipEncoder`` through ``frame_encoder_checkpoint``.
 
     Inputs are two views of one frame per sample, (N, 2, C, 1, H, W), as
     ``SampleFrames(clip_len=1)`` + ``MultiViewClip`` + ``PackActionInputs``
@@ -31,8 +32,10 @@ class FrameMoCo(BaseMoCo):
 
     Args:
         backbone (dict): A 2D backbone config.
+        neck (dict): ``ProjectionNeck`` config.
         contrast_head (dict): ``CrossArchContrastiveHead`` with
-            ``pairs=[('cnn_q', 'cnn_k')]`` and ``in_channels=dict(cnn=D)``.
+            ``pairs=[('cnn_q', 'cnn_k')]``.
+        queue (dict, optional): ``KeyQueue`` config.
         momentum (float): MoCo momentum m. Defaults to 0.999.
         shuffle_bn_splits (int): One-process shuffle-BN sub-batches.
         data_preprocessor (dict, optional): Defaults to
@@ -40,33 +43,31 @@ class FrameMoCo(BaseMoCo):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    _input_ndim = 4
+    input_ndim = 4
 
     def __init__(self,
                  backbone: ConfigType,
+                 neck: ConfigType,
                  contrast_head: ConfigType,
+                 queue: OptConfigType = None,
                  momentum: float = 0.999,
                  shuffle_bn_splits: int = 2,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(momentum=momentum,
-                         data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(momentum, queue, data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.contrast_head = MODELS.build(contrast_head)
-        if self.contrast_head.pairs != [('cnn_q', 'cnn_k')]:
+        if self.contrast_head.pairs != [(CNN_Q, CNN_K)]:
             raise ValueError("FrameMoCo: model.contrast_head.pairs must be "
-                             f"[('cnn_q', 'cnn_k')], got {self.contrast_head.pairs}")
+                             "[('cnn_q', 'cnn_k')]")
+        self.neck = self.build_neck(neck, 'neck', True)
+        self.build_queues([self.neck])
         self.shuffle_bn_splits = shuffle_bn_splits
-        self.momentum_cnn = ExponentialMovingAverage(
-            self._online(), momentum=1. - momentum)
+        self.build_momentum_encoders([Arch.CNN])
 
-    def _online(self) -> CNNBranch:
-        return CNNBranch(self.backbone, self.contrast_head.projections['cnn'])
-
-    def momentum_encoders(self) -> Dict[str, tuple]:
-        """``{'cnn': (ema_module, online_branch)}``."""
-        return {'cnn': (self.momentum_cnn, self._online())}
+    def online_encoder(self, arch: Arch = Arch.CNN) -> nn.Module:
+        """The online 2D CNN with its neck."""
+        return CNNEncoder(self.backbone, self.neck)
 
     @staticmethod
     def _as_frames(inputs: torch.Tensor) -> torch.Tensor:
@@ -85,7 +86,7 @@ class FrameMoCo(BaseMoCo):
 
         Args:
             inputs (torch.Tensor): (N, 2, C, 1, H, W) two views of a frame.
-            data_samples (list): Unused (no labels in pretraining).
+            data_samples (list): With ``sample_idx`` (no labels are used).
 
         Returns:
             dict: ``loss_contrast`` and its ``nce_cnn_q-cnn_k`` term.
@@ -96,17 +97,10 @@ class FrameMoCo(BaseMoCo):
                 'FrameMoCo.loss expects (N, 2 views, C, 1, H, W) inputs '
                 '(SampleFrames(clip_len=1) + MultiViewClip(num_views=2)), '
                 f'got {tuple(inputs.shape)}')
-        self._warn_if_keys_unconsumed()
-        head = self.contrast_head
-        online = self._online()
-        query = head.embed(online.projection, online.features(frames[:, 0]))
+        online = self.online_encoder()
+        query = online.neck(online.features(frames[:, 0]))
         with torch.no_grad():
-            key_branch = self.momentum_cnn.module
-            key = head.embed(
-                key_branch.projection,
-                shuffle_bn_forward(key_branch.features, frames[:, 1],
-                                   self.shuffle_bn_splits))
-        sample_ids = self.sample_ids(data_samples, inputs.device)
-        losses = head.loss({'cnn_q': query, 'cnn_k': key}, sample_ids)
-        self._set_pending_keys({'cnn': key}, sample_ids)
-        return losses
+            key_encoder = self.momentum_encoder(Arch.CNN)
+            key = key_encoder.neck(shuffle_bn_forward(
+                key_encoder.features, frames[:, 1], self.shuffle_bn_splits))
+        return self.contrast({CNN_Q: query, CNN_K: key}, data_samples)

@@ -1,12 +1,16 @@
 from .batch_shuffle import (batch_shuffle, batch_unshuffle, shuffle_bn_forward,
                             split_bn_forward)
-# Edit distance lives in cacl_mm.utils (the datasets use it too).
-from ...utils.edit_distance import (distance_to_identity, label_to_med,
-                                    levenshtein, med_to_label,
-                                    reachable_distances)
+from .encoders import (CNNEncoder, TransformerEncoder, concat_twins,
+                       shuffle_time, with_twins)
+from .pooling import mean_over_clips, pool_features
+from .representations import (CNN_K, CNN_Q, PAPER_PAIRS, REPRESENTATIONS,
+                              TRANS_K, TRANS_Q, Arch, Representation,
+                              parse_pairs)
 
 __all__ = [
-    'levenshtein', 'distance_to_identity', 'reachable_distances',
-    'med_to_label', 'label_to_med', 'batch_shuffle', 'batch_unshuffle',
-    'shuffle_bn_forward', 'split_bn_forward'
+    'batch_shuffle', 'batch_unshuffle', 'shuffle_bn_forward',
+    'split_bn_forward', 'CNNEncoder', 'TransformerEncoder', 'concat_twins',
+    'shuffle_time', 'with_twins', 'mean_over_clips', 'pool_features', 'Arch',
+    'Representation', 'REPRESENTATIONS', 'PAPER_PAIRS', 'CNN_Q', 'CNN_K',
+    'TRANS_Q', 'TRANS_K', 'parse_pairs'
 ]

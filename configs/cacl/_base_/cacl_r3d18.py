@@ -35,16 +35,21 @@ model = dict(
         num_layers=6,  # paper: 6 layers, 6 heads
         num_heads=6,
         mlp_ratio=4.0),
+    # Projections of the [original | shuffled] features (twice the encoder's
+    # feature size) to the 128-d embeddings of the released code.
+    cnn_neck=dict(type='ProjectionNeck', in_channels=2 * 512,
+                  hidden_channels=2048, out_channels=128),
+    transformer_neck=dict(type='ProjectionNeck', in_channels=2 * 768,
+                          hidden_channels=2048, out_channels=128),
+    # released code: 6400 keys; must stay below the train videos unless
+    # contrast_head.mask_same_video (default) keeps a video's own keys out
+    queue=dict(type='KeyQueue', length=6400),
     contrast_head=dict(
         type='CrossArchContrastiveHead',
-        in_channels=dict(cnn=2 * 512, trans=2 * 768),  # original + shuffled
-        hidden_channels=2048,
-        out_channels=128,  # released code: 128-d keys
         # released code: (3D q, 3D k), (3D q, T q), (3D q, T k), (T q, T k)
         pairs=[('cnn_q', 'cnn_k'), ('cnn_q', 'trans_q'), ('cnn_q', 'trans_k'),
                ('trans_q', 'trans_k')],
         temperature=0.07,  # released code
-        queue_len=6400,  # released code; must stay below the train videos
         loss_weight=1.0),
     # The paper trains both losses (the released code weights this one 0).
     sdp_head=dict(

@@ -1,0 +1,3 @@
+from .info_nce import info_nce, mean_pairwise_cosine
+
+__all__ = ['info_nce', 'mean_pairwise_cosine']

@@ -1,0 +1,3 @@
+from .key_queue import KeyQueue
+
+__all__ = ['KeyQueue']

@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.cacl-mm-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test demo clean-venv
+.PHONY: venv test demo lint clean-venv
 
 # `make demo`: the main job end to end on the embedded benchmark.
 # SEEDS="0 1 2" runs several seeds and writes mean +- sd (study.md),
@@ -27,6 +27,18 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(VPY) -m pytest -q $(PYTEST_ARGS) tests
+
+# `make lint`: OpenMMLab's checks (flake8, isort, yapf) through pre-commit's
+# local hooks (.pre-commit-config.yaml), with the versions in
+# requirements-lint.txt; no hook repository is downloaded.
+LINT_STAMP := $(VENV)/.cacl-mm-lint-installed
+$(LINT_STAMP): requirements-lint.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -r requirements-lint.txt
+	@touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VPY) -m pre_commit run --all-files --show-diff-on-failure
 
 demo: $(STAMP)
 	$(VPY) tools/demo.py --seeds $(SEEDS) --out-dir $(DEMO_OUT) $(if $(filter 1,$(ABLATE)),--ablate,)

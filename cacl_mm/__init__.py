@@ -2,7 +2,8 @@
 
 Importing this package applies the compatibility workarounds
 (:mod:`cacl_mm.compat`) and registers every component in MMAction2's
-registries (scope ``mmaction``): use ``custom_imports=dict(imports=['cacl_mm'])``.
+registries (scope ``mmaction``): use
+``custom_imports=dict(imports=['cacl_mm'])``.
 """
 from . import compat
 
@@ -11,4 +12,6 @@ compat.apply_all()
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __version__ = '0.1.0'
-__all__ = ["compat", "datasets", "engine", "evaluation", "models", "__version__"]
+__all__ = [
+    "compat", "datasets", "engine", "evaluation", "models", "__version__"
+]

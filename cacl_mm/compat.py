@@ -1,8 +1,8 @@
-"""Narrow workarounds that make the PyPI ``mmaction2==1.2.0`` usable on today's stack.
+"""Narrow workarounds: the PyPI ``mmaction2==1.2.0`` on today's stack.
 
 Each workaround checks whether upstream is already fixed and is then a no-op;
-:func:`apply_all` is idempotent and runs when :mod:`cacl_mm` is imported, before
-anything imports :mod:`mmaction.models`.
+:func:`apply_all` is idempotent and runs when :mod:`cacl_mm` is imported,
+before anything imports :mod:`mmaction.models`.
 
 1. ``mmaction/models/localizers/drn`` is missing from the 1.2.0 wheel while
    ``mmaction/models/localizers/__init__.py`` imports it, so
@@ -53,7 +53,6 @@ anything imports :mod:`mmaction.models`.
    tests whether mmengine still has that method.
 """
 from __future__ import annotations
-
 import functools
 import importlib
 import importlib.util
@@ -131,8 +130,8 @@ def history_buffer_getattr(owner: object, name: str) -> object:
     import pickle
 
     from mmengine.logging import HistoryBuffer
-    allowed = set(HistoryBuffer._statistics_methods) | {
-        'min', 'max', 'mean', 'current'}
+    allowed = set(
+        HistoryBuffer._statistics_methods) | {'min', 'max', 'mean', 'current'}
     if not (isinstance(owner, type) and issubclass(owner, HistoryBuffer)
             and isinstance(name, str) and name in allowed):
         raise pickle.UnpicklingError(
@@ -160,12 +159,16 @@ def checkpoint_safe_globals() -> List[object]:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
-    dtype_classes = {type(np.dtype(name)) for name in (
-        'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
-        'uint8', 'bool')}
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
-            *sorted(dtype_classes, key=lambda cls: cls.__name__),
-            (history_buffer_getattr, 'builtins.getattr')]
+    dtype_classes = {
+        type(np.dtype(name))
+        for name in ('float64', 'float32', 'float16', 'int64', 'int32',
+                     'int16', 'int8', 'uint8', 'bool')
+    }
+    return [
+        HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+        *sorted(dtype_classes, key=lambda cls: cls.__name__),
+        (history_buffer_getattr, 'builtins.getattr')
+    ]
 
 
 def allow_checkpoint_types() -> bool:
@@ -329,7 +332,7 @@ CHECKPOINT_SAVE_SHA256 = (
 
 @functools.lru_cache(maxsize=None)
 def checkpoint_save_source_sha256() -> str:
-    """sha256 of the installed ``CheckpointHook._save_checkpoint_with_step``."""
+    """sha256 of the installed ``CheckpointHook`` save method's source."""
     import hashlib
     import inspect
 
@@ -359,8 +362,8 @@ def save_checkpoint_atomically(hook, runner, step: int, meta: dict) -> None:
 
     from .utils.atomic import publish, write_text_atomic
     outdated = []
-    if hook.max_keep_ckpts > 0 and not (hook.keep_ckpt_ids and
-                                        hook.keep_ckpt_ids[-1] == step):
+    if hook.max_keep_ckpts > 0 and not (hook.keep_ckpt_ids
+                                        and hook.keep_ckpt_ids[-1] == step):
         if len(hook.keep_ckpt_ids) == hook.max_keep_ckpts:
             outdated.append(hook.keep_ckpt_ids[0])
         hook.keep_ckpt_ids.append(step)  # the deque drops the oldest id
@@ -383,8 +386,8 @@ def save_checkpoint_atomically(hook, runner, step: int, meta: dict) -> None:
     if not is_main_process():
         return
     publish(path + '.tmp', path, durable=True)
-    write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), path,
-                      durable=True)
+    write_text_atomic(
+        osp.join(runner.work_dir, 'last_checkpoint'), path, durable=True)
     for old_step in outdated:
         old = hook.file_backend.join_path(hook.out_dir,
                                           hook.filename_tmpl.format(old_step))

@@ -1,4 +1,4 @@
-"""Test-only faults for real training subprocesses (imported via custom_imports).
+"""Test-only faults for real training subprocesses (via custom_imports).
 
 * ``KillAtIterationHook(iteration)``: SIGKILL this process right after that
   training iteration (1-based), as an OOM killer or a pre-empted job would.
@@ -23,7 +23,10 @@ class KillAtIterationHook(Hook):
     def __init__(self, iteration: int) -> None:
         self.iteration = iteration
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         if runner.iter + 1 == self.iteration:
             os.kill(os.getpid(), signal.SIGKILL)

@@ -15,7 +15,10 @@ class RankStateDumpHook(Hook):
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model

@@ -4,7 +4,6 @@ Imported by the tests (``from helpers import ...``); fixtures stay in
 ``conftest.py``.
 """
 from __future__ import annotations
-
 import os
 import os.path as osp
 import socket
@@ -19,8 +18,12 @@ CONFIG_TINY = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 
-def write_video(path: str, num_frames: int, height: int = 48, width: int = 64,
-                seed: int = 0, direction: int = 1) -> None:
+def write_video(path: str,
+                num_frames: int,
+                height: int = 48,
+                width: int = 64,
+                seed: int = 0,
+                direction: int = 1) -> None:
     """Write an mp4 of a square moving across a noisy background."""
     import cv2
     rng = np.random.default_rng(seed)
@@ -37,7 +40,9 @@ def write_video(path: str, num_frames: int, height: int = 48, width: int = 64,
     writer.release()
 
 
-def write_tiny_dataset(root: str, num_videos: int = 12, num_val: int = 7,
+def write_tiny_dataset(root: str,
+                       num_videos: int = 12,
+                       num_val: int = 7,
                        num_frames: int = 24) -> str:
     """Videos under ``root/videos`` and mmaction train/val list files.
 
@@ -48,8 +53,11 @@ def write_tiny_dataset(root: str, num_videos: int = 12, num_val: int = 7,
     for i in range(num_videos + num_val):
         label = i % 2
         rel = f'class{label}/v_{i:03d}.mp4'
-        write_video(osp.join(root, 'videos', rel), num_frames, seed=i,
-                    direction=1 if label == 0 else -1)
+        write_video(
+            osp.join(root, 'videos', rel),
+            num_frames,
+            seed=i,
+            direction=1 if label == 0 else -1)
         lines.append(f'{rel} {label}')
     ann = osp.join(root, 'tiny_train_split_1_videos.txt')
     with open(ann, 'w') as f:
@@ -69,11 +77,14 @@ def tiny_data_options(dataset: dict) -> dict:
     }
     for loader in ('val_dataloader', 'test_dataloader'):
         options.update({
-            f'{loader}.dataset.gallery_ann_file': dataset['ann_file'],
-            f'{loader}.dataset.query_ann_file': dataset.get(
-                'val_file', dataset['ann_file']),
-            f'{loader}.dataset.data_prefix.video': dataset['video_root'],
-            f'{loader}.num_workers': 0,
+            f'{loader}.dataset.gallery_ann_file':
+            dataset['ann_file'],
+            f'{loader}.dataset.query_ann_file':
+            dataset.get('val_file', dataset['ann_file']),
+            f'{loader}.dataset.data_prefix.video':
+            dataset['video_root'],
+            f'{loader}.num_workers':
+            0,
         })
     return options
 
@@ -88,23 +99,30 @@ def tiny_cfg_options(dataset: dict, work_dir: str, **extra) -> list:
         'default_hooks.logger.interval': 1,
     }
     options.update(extra)
-    return ['--work-dir', work_dir, '--cfg-options'] + [
-        f'{k}={v}' for k, v in options.items()
-    ]
+    return ['--work-dir', work_dir, '--cfg-options'
+            ] + [f'{k}={v}' for k, v in options.items()]
 
 
 #: Environment of the real subprocess runs: test-only modules importable.
-SUBPROCESS_ENV = dict(os.environ, PYTHONPATH=osp.join(REPO, 'tests'),
-                      OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+SUBPROCESS_ENV = dict(
+    os.environ,
+    PYTHONPATH=osp.join(REPO, 'tests'),
+    OMP_NUM_THREADS='1',
+    PYTHONWARNINGS='ignore')
 
 
 def run(cmd, timeout: int = 600, check: bool = True, env=None):
     """Run a command in the repo; with ``check``, fail the test on a non-zero
     exit showing the end of its output. Returns the CompletedProcess."""
     import subprocess
-    proc = subprocess.run(cmd, cwd=REPO, env=env or SUBPROCESS_ENV,
-                          capture_output=True, text=True, errors='replace',
-                          timeout=timeout)
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        env=env or SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        errors='replace',
+        timeout=timeout)
     if check:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
@@ -146,8 +164,14 @@ def batch(n=4, seed=0):
 
     from mmaction.structures import ActionDataSample
     rng = np.random.default_rng(seed)
-    inputs = torch.randn(n, 2, 3, CLIP_LEN, 32, 32,
-                         generator=torch.Generator().manual_seed(seed))
+    inputs = torch.randn(
+        n,
+        2,
+        3,
+        CLIP_LEN,
+        32,
+        32,
+        generator=torch.Generator().manual_seed(seed))
     samples = []
     for index in range(n):
         sample = ActionDataSample()
@@ -165,5 +189,6 @@ def capture_keys(model) -> dict:
     for arch, ema in model.momentum_encoders.items():
         ema.module.neck.register_forward_hook(
             lambda module, args, out, arch=arch: keys.__setitem__(
-                arch, out.detach().clone()))
+                arch,
+                out.detach().clone()))
     return keys

@@ -32,9 +32,8 @@ def test_importlib_metadata_alias_only_when_missing(monkeypatch):
     monkeypatch.delitem(sys.modules, 'importlib_metadata', raising=False)
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, 'find_spec',
-        lambda name, *a: None if name == 'importlib_metadata' else
-        real_find_spec(name, *a))
+        importlib.util, 'find_spec', lambda name, *a: None
+        if name == 'importlib_metadata' else real_find_spec(name, *a))
     assert compat.patch_importlib_metadata() is True
     import importlib.metadata
     assert sys.modules['importlib_metadata'] is importlib.metadata
@@ -46,9 +45,11 @@ def mmengine_like_checkpoint(path):
     hub.update_scalar('train/loss', 1.5)
     hub.update_scalar('train/loss', np.float64(2.5))
     hub.update_info('epoch', 3)
-    torch.save(dict(meta=dict(epoch=3, iter=np.int64(9), seed=np.int64(0)),
-                    state_dict={'w': torch.ones(2)},
-                    message_hub=hub.state_dict()), path)
+    torch.save(
+        dict(
+            meta=dict(epoch=3, iter=np.int64(9), seed=np.int64(0)),
+            state_dict={'w': torch.ones(2)},
+            message_hub=hub.state_dict()), path)
 
 
 def test_mmengine_checkpoints_load_with_weights_only(tmp_path):
@@ -62,6 +63,7 @@ def test_mmengine_checkpoints_load_with_weights_only(tmp_path):
 
 
 class Exploit:
+
     def __init__(self, marker):
         self.marker = marker
 
@@ -72,14 +74,19 @@ class Exploit:
 def test_code_in_a_checkpoint_is_refused_and_never_runs(tmp_path):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {'w': torch.ones(1)},
-                'payload': Exploit(marker)}, path)
+    torch.save({
+        'state_dict': {
+            'w': torch.ones(1)
+        },
+        'payload': Exploit(marker)
+    }, path)
     with pytest.raises(pickle.UnpicklingError, match='system'):
         torch.load(path)  # torch's default, which mmengine relies on
     assert not marker.exists()
 
 
 def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+
     class Sneaky:
         # getattr on an allowed function would reach its module's globals.
         def __reduce__(self):
@@ -113,13 +120,14 @@ def test_color_jitter_hue_works_under_numpy_2():
     assert (hue == 168).all()  # (0 - 12) % 180, numpy 1's result
     np.random.seed(0)
     jitter = ColorJitter(hue=0.1)
-    frames = [np.random.randint(0, 255, (8, 8, 3)).astype(np.uint8)
-              for _ in range(3)]
+    frames = [
+        np.random.randint(0, 255, (8, 8, 3)).astype(np.uint8) for _ in range(3)
+    ]
     assert len(jitter(dict(imgs=frames))['imgs']) == 3
 
 
-@pytest.mark.parametrize('package', ['mmaction2', 'mmaction', 'mmengine',
-                                     'mmcv', 'torch'])
+@pytest.mark.parametrize(
+    'package', ['mmaction2', 'mmaction', 'mmengine', 'mmcv', 'torch'])
 def test_package_lookup_matches_mmengine_without_pkg_resources(package):
     import warnings
 
@@ -141,7 +149,9 @@ def test_mmaction_base_config_loads_without_pkg_resources_or_noise():
             'import mmaction.models\n'
             "print('pkg_resources' in sys.modules)\n")
     out = subprocess.run([sys.executable, '-W', 'default', '-c', code],
-                         cwd=REPO, capture_output=True, text=True)
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == 'False'
     assert 'pkg_resources' not in out.stderr
@@ -177,8 +187,7 @@ def test_checkpoint_save_is_the_one_workaround_8_replaces():
         'AtomicCheckpointHook falls back to it')
 
 
-def test_atomic_hook_falls_back_to_mmengine_when_its_save_changed(
-        monkeypatch):
+def test_atomic_hook_falls_back_to_mmengine_when_its_save_changed(monkeypatch):
     from mmengine.fileio.backends import LocalBackend
     from mmengine.hooks import CheckpointHook
 

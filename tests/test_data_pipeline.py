@@ -13,8 +13,9 @@ def frames(num=6, value=None, seed=0):
     rng = np.random.default_rng(seed)
     if value is not None:
         return [np.full((24, 32, 3), value, np.uint8) for _ in range(num)]
-    return [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
-            for _ in range(num)]
+    return [
+        rng.integers(0, 255, (24, 32, 3), dtype=np.uint8) for _ in range(num)
+    ]
 
 
 VIEW = [
@@ -26,9 +27,13 @@ VIEW = [
 
 
 def results_of(imgs):
-    return dict(imgs=imgs, img_shape=imgs[0].shape[:2],
-                original_shape=imgs[0].shape[:2], num_clips=1,
-                clip_len=len(imgs), modality='RGB')
+    return dict(
+        imgs=imgs,
+        img_shape=imgs[0].shape[:2],
+        original_shape=imgs[0].shape[:2],
+        num_clips=1,
+        clip_len=len(imgs),
+        modality='RGB')
 
 
 def test_views_share_augmentation_over_time_and_differ_from_each_other():
@@ -51,8 +56,10 @@ def test_earlier_views_do_not_modify_the_decoded_frames():
     np.random.seed(1)
     imgs = frames(4, seed=5)
     kept = [img.copy() for img in imgs]
-    flip_first = [dict(type='Flip', flip_ratio=1.0),
-                  dict(type='FormatShape', input_format='NCTHW')]
+    flip_first = [
+        dict(type='Flip', flip_ratio=1.0),
+        dict(type='FormatShape', input_format='NCTHW')
+    ]
     out = TRANSFORMS.build(
         dict(type='MultiViewClip', num_views=2, transforms=flip_first))(
             results_of(imgs))
@@ -67,22 +74,28 @@ def test_one_clip_per_view_from_two_time_windows():
     imgs = frames(3, value=10) + frames(3, value=200)
     results = results_of(imgs)
     results.update(num_clips=2, clip_len=3)
-    out = TRANSFORMS.build(dict(
-        type='MultiViewClip', num_views=2,
-        transforms=[dict(type='FormatShape', input_format='NCTHW')]))(results)
+    out = TRANSFORMS.build(
+        dict(
+            type='MultiViewClip',
+            num_views=2,
+            transforms=[dict(type='FormatShape', input_format='NCTHW')]))(
+                results)
     assert out['imgs'].shape == (2, 3, 3, 24, 32)
     assert (out['imgs'][0] == 10).all() and (out['imgs'][1] == 200).all()
     results = results_of(frames(6))
     results['num_clips'] = 3
     with pytest.raises(ValueError, match='num_clips=2'):
-        TRANSFORMS.build(dict(type='MultiViewClip', num_views=2,
-                              transforms=VIEW))(results)
+        TRANSFORMS.build(
+            dict(type='MultiViewClip', num_views=2, transforms=VIEW))(
+                results)
 
 
 def test_mismatched_views_fail_clearly():
-    transform = TRANSFORMS.build(dict(
-        type='MultiViewClip', num_views=2,
-        transforms=[dict(type='FormatShape', input_format='NCHW')]))
+    transform = TRANSFORMS.build(
+        dict(
+            type='MultiViewClip',
+            num_views=2,
+            transforms=[dict(type='FormatShape', input_format='NCHW')]))
     with pytest.raises(ValueError, match='NCTHW'):
         transform(results_of(frames(4)))
 
@@ -110,10 +123,12 @@ def test_repeat_sampler_gives_repeat_datasets_indices():
     from cacl_mm.datasets import RepeatSampler
 
     class Videos:
+
         def __len__(self):
             return 13
 
     class Repeated:  # what RepeatDataset(times=4) exposes to the sampler
+
         def __len__(self):
             return 52
 

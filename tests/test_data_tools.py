@@ -34,8 +34,11 @@ def test_ucf101_official_split_one():
     assert (len(train), len(test)) == (9537, 3783)
     classes = parse_class_index(osp.join(FIXTURES, 'classInd.txt'))
     assert len(classes) == 101 and classes['ApplyEyeMakeup'] == 0
-    labels = {side: {int(line.split()[1]) for line in lines}
-              for side, lines in (('train', train), ('test', test))}
+    labels = {
+        side: {int(line.split()[1])
+               for line in lines}
+        for side, lines in (('train', train), ('test', test))
+    }
     assert labels['train'] == labels['test'] == set(range(101))
     assert train[0] == 'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 0'
     groups = defaultdict(set)
@@ -45,7 +48,9 @@ def test_ucf101_official_split_one():
             groups[(name, int(group))].add(side)
     # Split 1 holds groups 1-7 out: no group is on both sides.
     assert all(len(sides) == 1 for sides in groups.values())
-    assert {g for (_, g), s in groups.items() if 'test' in s} == set(range(1, 8))
+    assert {g
+            for (_, g), s in groups.items()
+            if 'test' in s} == set(range(1, 8))
 
 
 def write(path, text, crlf=True):
@@ -63,15 +68,18 @@ def small_ucf(tmp_path):
 
 
 @pytest.mark.parametrize('file,text,match', [
-    ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi 1\nSwim/v_Swim_g02_c01.avi 3\n',
+    ('trainlist01.txt',
+     'Jump/v_Jump_g02_c01.avi 1\nSwim/v_Swim_g02_c01.avi 3\n',
      r'trainlist01.txt:2: unknown class .Swim'),
     ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi 1\nRun/v_Run_g02_c01.avi 1\n',
      r'trainlist01.txt:2: class index 1 but folder .Run. is class 2'),
     ('trainlist01.txt', 'Jump/v_Jump_g02_c01.avi\n',
      r'trainlist01.txt:1: malformed line'),
-    ('testlist01.txt', '../etc/v_x.avi\n', r'testlist01.txt:1: path .* outside'),
+    ('testlist01.txt', '../etc/v_x.avi\n',
+     r'testlist01.txt:1: path .* outside'),
     ('classInd.txt', '1 Jump\n3 Run\n', r'classInd.txt:2: class index 3'),
-    ('testlist01.txt', 'Jump/a.avi\nJump/a.avi\n', r'testlist01.txt:2: duplicate'),
+    ('testlist01.txt', 'Jump/a.avi\nJump/a.avi\n',
+     r'testlist01.txt:2: duplicate'),
 ])
 def test_ucf101_errors_name_file_and_line(small_ucf, file, text, match):
     write(small_ucf / file, text)
@@ -83,27 +91,37 @@ def test_ucf101_missing_video_is_reported(small_ucf, tmp_path):
     videos = tmp_path / 'videos'
     (videos / 'Jump').mkdir(parents=True)
     (videos / 'Jump' / 'v_Jump_g02_c01.avi').write_bytes(b'x')
-    with pytest.raises(AnnotationError,
-                       match=r'trainlist01.txt:2: video .Run/v_Run_g02_c01.avi. not found'):
+    with pytest.raises(
+            AnnotationError,
+            match=r'trainlist01.txt:2: video .Run/v_Run_g02_c01.avi. not found'
+    ):
         convert_ucf101(str(small_ucf), 1, video_root=str(videos))
 
 
 def test_ucf101_cli_writes_mmaction_lists(small_ucf, tmp_path):
     out = tmp_path / 'out'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/data/convert_ucf101.py'),
-         str(small_ucf), str(out), '--splits', '1'], capture_output=True,
-        text=True)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/data/convert_ucf101.py'),
+        str(small_ucf),
+        str(out), '--splits', '1'
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr
     assert (out / 'ucf101_train_split_1_videos.txt').read_text() == (
         'Jump/v_Jump_g02_c01.avi 0\nRun/v_Run_g02_c01.avi 1\n')
     assert (out / 'ucf101_val_split_1_videos.txt').read_text() == (
         'Jump/v_Jump_g01_c01.avi 0\n')
     write(small_ucf / 'testlist01.txt', 'Fly/v_Fly_g01_c01.avi\n')
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/data/convert_ucf101.py'),
-         str(small_ucf), str(out), '--splits', '1'], capture_output=True,
-        text=True)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/data/convert_ucf101.py'),
+        str(small_ucf),
+        str(out), '--splits', '1'
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 1
     assert 'testlist01.txt:1: unknown class' in proc.stderr
 
@@ -114,23 +132,35 @@ def test_ucf101_cli_converts_the_splits_that_exist(small_ucf, tmp_path):
     the splits that are, before writing anything."""
     tool = osp.join(REPO, 'tools/data/convert_ucf101.py')
     out = tmp_path / 'out'
-    proc = subprocess.run([sys.executable, tool, str(small_ucf), str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, tool, str(small_ucf),
+         str(out)],
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0, proc.stderr
     assert 'split(s) 1 found' in proc.stdout
-    assert sorted(os.listdir(out)) == ['ucf101_train_split_1_videos.txt',
-                                       'ucf101_val_split_1_videos.txt']
+    assert sorted(os.listdir(out)) == [
+        'ucf101_train_split_1_videos.txt', 'ucf101_val_split_1_videos.txt'
+    ]
     other = tmp_path / 'other'
-    proc = subprocess.run([sys.executable, tool, str(small_ucf), str(other),
-                           '--splits', '1', '2'], capture_output=True,
+    proc = subprocess.run([
+        sys.executable, tool,
+        str(small_ucf),
+        str(other), '--splits', '1', '2'
+    ],
+                          capture_output=True,
                           text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
         f'error: {small_ucf}: split 2 has no files (split(s) 1 exist: '
         '--splits 1)')
     assert not other.exists()
-    proc = subprocess.run([sys.executable, tool, str(tmp_path / 'nowhere'),
-                           str(other)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, tool,
+         str(tmp_path / 'nowhere'),
+         str(other)],
+        capture_output=True,
+        text=True)
     assert proc.returncode == 1
     assert 'nowhere: folder not found' in proc.stderr
 
@@ -149,7 +179,8 @@ def test_split_discovery(small_ucf, small_hmdb):
 @pytest.fixture
 def small_hmdb(tmp_path):
     # Official format: "<video> <0|1|2> " with a trailing space, CRLF.
-    write(tmp_path / 'run_test_split1.txt', 'r1.avi 1 \nr2.avi 2 \nr3.avi 0 \n')
+    write(tmp_path / 'run_test_split1.txt',
+          'r1.avi 1 \nr2.avi 2 \nr3.avi 0 \n')
     write(tmp_path / 'jump_test_split1.txt', 'j1.avi 2 \nj2.avi 1 \n')
     return tmp_path
 
@@ -168,8 +199,8 @@ def test_hmdb51_errors(small_hmdb):
         convert_hmdb51(str(small_hmdb), 2)
 
 
-SMALL = BenchmarkSpec(num_groups=3, clips_per_group=2, num_frames=24, size=64,
-                      seed=3)
+SMALL = BenchmarkSpec(
+    num_groups=3, clips_per_group=2, num_frames=24, size=64, seed=3)
 GENERATE = osp.join(REPO, 'tools', 'data', 'generate_motion_benchmark.py')
 
 
@@ -225,9 +256,11 @@ def test_each_class_moves_as_named():
 
 def test_generator_layout_determinism_and_static_probes(tmp_path):
     root = str(tmp_path / 'bench')
-    args = [sys.executable, GENERATE, root, '--num-groups', '3',
-            '--clips-per-group', '2', '--num-frames', '24', '--seed', '3',
-            '--workers', '1']
+    args = [
+        sys.executable, GENERATE, root, '--num-groups', '3',
+        '--clips-per-group', '2', '--num-frames', '24', '--seed', '3',
+        '--workers', '1'
+    ]
     proc = subprocess.run(args + ['--check'], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'mean-frame linear probe: test accuracy' in proc.stdout
@@ -235,8 +268,10 @@ def test_generator_layout_determinism_and_static_probes(tmp_path):
     assert osp.isfile(osp.join(videos, 'MoveLeft', 'v_MoveLeft_g01_c01.avi'))
     with open(osp.join(root, 'annotations', 'classInd.txt'), newline='') as f:
         assert f.readline() == '1 MoveLeft\r\n'
-    train = open(osp.join(root, 'motion10_train_split_1_videos.txt')).read().split('\n')
-    test = open(osp.join(root, 'motion10_val_split_1_videos.txt')).read().split('\n')
+    train = open(osp.join(
+        root, 'motion10_train_split_1_videos.txt')).read().split('\n')
+    test = open(osp.join(root,
+                         'motion10_val_split_1_videos.txt')).read().split('\n')
     train, test = [x for x in train if x], [x for x in test if x]
     assert len(train) + len(test) == 10 * 3 * 2
     held_out = set(held_out_groups(SMALL, 1))
@@ -250,8 +285,8 @@ def test_generator_layout_determinism_and_static_probes(tmp_path):
             by_group[group].add(name)
         assert all(len(names) == 10 for names in by_group.values())
     # The few-label list: 10% of each class (at least one video), a subset.
-    few = open(osp.join(root, 'motion10_train_split_1_10pct_videos.txt')
-               ).read().split()
+    few = open(osp.join(
+        root, 'motion10_train_split_1_10pct_videos.txt')).read().split()
     few = [few[i:i + 2] for i in range(0, len(few), 2)]
     assert sorted(int(label) for _, label in few) == list(range(10))
     assert {f'{p} {l}' for p, l in few} <= set(train)
@@ -259,14 +294,16 @@ def test_generator_layout_determinism_and_static_probes(tmp_path):
     # Deterministic: the same spec renders the same frames.
     rng_a, rng_b = (np.random.default_rng(7) for _ in range(2))
     nuisance = group_nuisance(SMALL, 1)
-    np.testing.assert_array_equal(render_video('Spin', rng_a, nuisance, SMALL),
-                                  render_video('Spin', rng_b, nuisance, SMALL))
+    np.testing.assert_array_equal(
+        render_video('Spin', rng_a, nuisance, SMALL),
+        render_video('Spin', rng_b, nuisance, SMALL))
 
     # A second run reuses the videos (same bytes, nothing rewritten).
     stamp = osp.getmtime(osp.join(videos, 'Still', 'v_Still_g03_c02.avi'))
     proc = subprocess.run(args, capture_output=True, text=True)
     assert proc.returncode == 0 and 'reusing them' in proc.stdout
-    assert osp.getmtime(osp.join(videos, 'Still', 'v_Still_g03_c02.avi')) == stamp
+    assert osp.getmtime(osp.join(videos, 'Still',
+                                 'v_Still_g03_c02.avi')) == stamp
 
     # The static probes: 20 test videos (single frames: x 6); chance 0.1.
     probes = json.loads(open(osp.join(root, 'static_probes.json')).read())
@@ -290,10 +327,14 @@ def test_subsample_per_class_keeps_each_class():
 
 def test_hmdb51_cli_writes_mmaction_lists(small_hmdb, tmp_path):
     out = tmp_path / 'out'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/data/convert_hmdb51.py'),
-         str(small_hmdb), str(out), '--splits', '1'], capture_output=True,
-        text=True)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/data/convert_hmdb51.py'),
+        str(small_hmdb),
+        str(out), '--splits', '1'
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr
     assert (out / 'hmdb51_train_split_1_videos.txt').read_text() == (
         'jump/j2.avi 0\nrun/r1.avi 1\n')

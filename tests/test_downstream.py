@@ -1,4 +1,4 @@
-"""Export, fine-tuning, linear probe and CACL backbones in MMAction2 configs."""
+"""Export, fine-tuning, linear probe, CACL backbones in MMAction2 configs."""
 import os
 import os.path as osp
 import subprocess
@@ -13,13 +13,19 @@ from mmaction.registry import MODELS
 from helpers import CONFIG_TINY, REPO, tiny_data_options
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
-FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune', 'r3d_tiny_motion10_split1.py')
+FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune',
+                         'r3d_tiny_motion10_split1.py')
 ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
 
 
 def run(cmd, timeout=600):
-    proc = subprocess.run(cmd, cwd=REPO, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     return proc
 
 
@@ -47,9 +53,12 @@ def runner_checkpoints(tiny_dataset, tmp_path_factory):
     """
     root = tmp_path_factory.mktemp('families')
     two_videos = root / 'two.txt'
-    two_videos.write_text(''.join(open(tiny_dataset['ann_file']).readlines()[:2]))
-    data = dict(ann_file=str(two_videos), val_file=tiny_dataset['val_file'],
-                video_root=tiny_dataset['video_root'])
+    two_videos.write_text(''.join(
+        open(tiny_dataset['ann_file']).readlines()[:2]))
+    data = dict(
+        ann_file=str(two_videos),
+        val_file=tiny_dataset['val_file'],
+        video_root=tiny_dataset['video_root'])
     checkpoints = {}
     for family, (config, _) in FAMILIES.items():
         work_dir = str(root / family)
@@ -61,9 +70,11 @@ def runner_checkpoints(tiny_dataset, tmp_path_factory):
             'model.contrast_head.pairs': "[('cnn_q','cnn_k')]",
             'model.queue.length': 8,
         }
-        proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
-                    config, '--work-dir', work_dir, '--cfg-options'] +
-                   [f'{k}={v}' for k, v in options.items()])
+        proc = run([
+            sys.executable,
+            osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
+            work_dir, '--cfg-options'
+        ] + [f'{k}={v}' for k, v in options.items()])
         assert proc.returncode == 0, proc.stderr[-3000:]
         checkpoints[family] = osp.join(work_dir, 'epoch_1.pth')
     return checkpoints
@@ -71,8 +82,10 @@ def runner_checkpoints(tiny_dataset, tmp_path_factory):
 
 def backbone_of(checkpoint: str) -> dict:
     state = torch.load(checkpoint, map_location='cpu')['state_dict']
-    return {k[len('backbone.'):]: v for k, v in state.items()
-            if k.startswith('backbone.')}
+    return {
+        k[len('backbone.'):]: v
+        for k, v in state.items() if k.startswith('backbone.')
+    }
 
 
 @pytest.mark.parametrize('family', list(FAMILIES))
@@ -99,18 +112,26 @@ def test_backbone_drop_in_through_the_export_tool(family, runner_checkpoints,
     arrived = recognizer.backbone.state_dict()
     assert set(arrived) == set(expected)
     for key, value in expected.items():
-        torch.testing.assert_close(arrived[key], value, msg=key, rtol=0,
-                                   atol=0)
+        torch.testing.assert_close(
+            arrived[key], value, msg=key, rtol=0, atol=0)
 
 
 def test_export_refuses_a_checkpoint_without_that_backbone(tmp_path):
     init_default_scope('mmaction')
     frame_model = MODELS.build(dict(type='ResNet', depth=18))
     bad = tmp_path / 'frames.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in
-                               frame_model.state_dict().items()}}, bad)
-    proc = run([sys.executable, EXPORT, str(bad), str(tmp_path / 'o.pth'),
-                '--config', CONFIG_TINY])
+    torch.save(
+        {
+            'state_dict': {
+                f'backbone.{k}': v
+                for k, v in frame_model.state_dict().items()
+            }
+        }, bad)
+    proc = run([
+        sys.executable, EXPORT,
+        str(bad),
+        str(tmp_path / 'o.pth'), '--config', CONFIG_TINY
+    ])
     assert proc.returncode == 1
     assert 'does not hold a ResNet3d backbone' in proc.stderr
     assert not (tmp_path / 'o.pth').exists()
@@ -118,8 +139,10 @@ def test_export_refuses_a_checkpoint_without_that_backbone(tmp_path):
     assert proc.returncode == 1 and 'no saved config' in proc.stderr
 
 
-@pytest.mark.parametrize('name', ['r3d_ucf101', 'r21d_ucf101', 'c3d_ucf101',
-                                  'r3d_hmdb51', 'r21d_hmdb51', 'c3d_hmdb51'])
+@pytest.mark.parametrize('name', [
+    'r3d_ucf101', 'r21d_ucf101', 'c3d_ucf101', 'r3d_hmdb51', 'r21d_hmdb51',
+    'c3d_hmdb51'
+])
 def test_finetune_configs_build_and_select_splits(name, monkeypatch):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'finetune', f'{name}.py'))
     classes = 101 if 'ucf' in name else 51
@@ -128,10 +151,12 @@ def test_finetune_configs_build_and_select_splits(name, monkeypatch):
         'train_split_1_videos.txt')
     test_sampler = cfg.test_dataloader.dataset.pipeline[1]
     assert test_sampler.num_clips == 10
-    assert any(t.type == 'ThreeCrop' for t in cfg.test_dataloader.dataset.pipeline)
+    assert any(t.type == 'ThreeCrop'
+               for t in cfg.test_dataloader.dataset.pipeline)
     monkeypatch.setenv('SPLIT', '3')
     cfg3 = Config.fromfile(osp.join(REPO, 'configs', 'finetune', f'{name}.py'))
-    assert cfg3.val_dataloader.dataset.ann_file.endswith('val_split_3_videos.txt')
+    assert cfg3.val_dataloader.dataset.ann_file.endswith(
+        'val_split_3_videos.txt')
     init_default_scope('mmaction')
     MODELS.build(cfg.model)
 
@@ -161,7 +186,9 @@ def test_mmaction_zoo_config_trains_and_tests_with_a_cacl_backbone(
     options = {
         'model.backbone.pretrained': exported,
         'train_cfg.max_epochs': 1,
-        'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None,
+        'val_cfg': None,
+        'val_dataloader': None,
+        'val_evaluator': None,
         'param_scheduler': [],
         'optim_wrapper.optimizer.lr': 0.,  # the step must not move weights
         'optim_wrapper.optimizer.weight_decay': 0.,
@@ -170,18 +197,24 @@ def test_mmaction_zoo_config_trains_and_tests_with_a_cacl_backbone(
     }
     for split in ('train', 'test'):
         options.update({
-            f'{split}_dataloader.dataset.ann_file': str(one_video),
+            f'{split}_dataloader.dataset.ann_file':
+            str(one_video),
             f'{split}_dataloader.dataset.data_prefix.video':
             tiny_dataset['video_root'],
-            f'{split}_dataloader.batch_size': 1,
-            f'{split}_dataloader.num_workers': 0,
-            f'{split}_dataloader.persistent_workers': False,
+            f'{split}_dataloader.batch_size':
+            1,
+            f'{split}_dataloader.num_workers':
+            0,
+            f'{split}_dataloader.persistent_workers':
+            False,
         })
     opts = ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
     work = str(tmp_path / 'work')
     config = FAMILIES['c3d'][1]
-    proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
-                '--work-dir', work] + opts)
+    proc = run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     trained = backbone_of(osp.join(work, 'epoch_1.pth'))
     for key, value in backbone_of(runner_checkpoints['c3d']).items():
@@ -189,8 +222,10 @@ def test_mmaction_zoo_config_trains_and_tests_with_a_cacl_backbone(
             continue  # BatchNorm statistics move in train mode
         torch.testing.assert_close(trained[key], value, msg=key)
     mim = osp.join(osp.dirname(sys.executable), 'mim')
-    proc = run([mim, 'test', 'mmaction', config, '--checkpoint',
-                osp.join(work, 'epoch_1.pth'), '--work-dir', work] + opts)
+    proc = run([
+        mim, 'test', 'mmaction', config, '--checkpoint',
+        osp.join(work, 'epoch_1.pth'), '--work-dir', work
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'acc/top1' in proc.stdout + proc.stderr
 
@@ -203,37 +238,50 @@ def test_mim_test_runs_a_finetune_config(tiny_dataset, tmp_path):
         for k, v in (('ann_file', tiny_dataset['ann_file']),
                      ('data_prefix.video', tiny_dataset['video_root']))
     }
-    data.update({'train_cfg.max_epochs': 1, 'train_dataloader.batch_size': 4,
-                 'train_dataloader.num_workers': 0,
-                 'val_dataloader.num_workers': 0,
-                 'test_dataloader.num_workers': 0})
+    data.update({
+        'train_cfg.max_epochs': 1,
+        'train_dataloader.batch_size': 4,
+        'train_dataloader.num_workers': 0,
+        'val_dataloader.num_workers': 0,
+        'test_dataloader.num_workers': 0
+    })
     opts = ['--cfg-options'] + [f'{k}={v}' for k, v in data.items()]
-    proc = run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
-                FINETUNE_TINY, '--work-dir', work] + opts)
+    proc = run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'train.py'), FINETUNE_TINY, '--work-dir', work
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ckpt = osp.join(work, 'epoch_1.pth')
     mim = osp.join(osp.dirname(sys.executable), 'mim')
-    proc = run([mim, 'test', 'mmaction', FINETUNE_TINY, '--checkpoint', ckpt,
-                '--work-dir', work] + opts)
+    proc = run([
+        mim, 'test', 'mmaction', FINETUNE_TINY, '--checkpoint', ckpt,
+        '--work-dir', work
+    ] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'acc/top1' in proc.stdout + proc.stderr
 
     # Retrieval works on any MMAction2 recognizer checkpoint, too.
-    proc = run([sys.executable, osp.join(REPO, 'tools', 'retrieval.py'),
-                FINETUNE_TINY, ckpt, '--work-dir', osp.join(work, 'ret'),
-                '--gallery-list', tiny_dataset['ann_file'],
-                '--video-root', tiny_dataset['video_root'], '--num-clips', '2',
-                '--num-workers', '0'])
+    proc = run([
+        sys.executable,
+        osp.join(REPO, 'tools',
+                 'retrieval.py'), FINETUNE_TINY, ckpt, '--work-dir',
+        osp.join(work, 'ret'), '--gallery-list', tiny_dataset['ann_file'],
+        '--video-root', tiny_dataset['video_root'], '--num-clips', '2',
+        '--num-workers', '0'
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(osp.join(work, 'ret', 'retrieval.json'))
 
 
 def test_conv5_maxpool_feature_is_the_released_codes_feature():
     init_default_scope('mmaction')
-    backbone = Config.fromfile(osp.join(REPO, 'configs', 'cacl',
-                                        'r3d_ucf101.py')).model.backbone
-    extractor = MODELS.build(dict(type='VideoFeatureExtractor',
-                                  backbone=backbone, feature='conv5_maxpool'))
+    backbone = Config.fromfile(
+        osp.join(REPO, 'configs', 'cacl', 'r3d_ucf101.py')).model.backbone
+    extractor = MODELS.build(
+        dict(
+            type='VideoFeatureExtractor',
+            backbone=backbone,
+            feature='conv5_maxpool'))
     extractor.eval()
     with torch.no_grad():
         # R3D-18 conv5 on 16x112x112 is 512 x 2 x 7 x 7; (1,2,2) max pool
@@ -241,5 +289,7 @@ def test_conv5_maxpool_feature_is_the_released_codes_feature():
         feats = extractor(torch.randn(1, 2, 3, 16, 112, 112), mode='tensor')
     assert feats.shape == (1, 9216)
     with pytest.raises(ValueError, match="'avg' or 'conv5_maxpool'"):
-        MODELS.build(dict(type='VideoFeatureExtractor', backbone=backbone,
-                          feature='max'))
+        MODELS.build(
+            dict(
+                type='VideoFeatureExtractor', backbone=backbone,
+                feature='max'))

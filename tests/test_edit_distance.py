@@ -4,22 +4,25 @@ import numpy as np
 import pytest
 
 from cacl_mm.utils.edit_distance import (distance_to_identity, label_to_med,
-                                  levenshtein, med_to_label,
-                                  reachable_distances)
+                                         levenshtein, med_to_label,
+                                         reachable_distances)
 
 
-@pytest.mark.parametrize('source,target,expected', [
-    ('kitten', 'sitting', 3),  # k->s, e->i, insert g
-    ('flaw', 'lawn', 2),  # delete f, insert n
-    ('', 'abc', 3),
-    ('abc', 'abc', 0),
-    ([0, 1, 2], [1, 0, 2], 2),  # adjacent swap: two substitutions
-    ([0, 1, 2, 3], [1, 2, 3, 0], 2),  # rotation: delete 0, append 0
-    ([0, 1, 2], [2, 1, 0], 2),  # swap the ends, 1 stays
-    ([0, 1, 2, 3, 4], [4, 1, 2, 3, 0], 2),
-    # two disjoint swaps: delete 0, keep 1, substitute 2->0, keep 3, insert 2
-    ([0, 1, 2, 3], [1, 0, 3, 2], 3),
-])
+@pytest.mark.parametrize(
+    'source,target,expected',
+    [
+        ('kitten', 'sitting', 3),  # k->s, e->i, insert g
+        ('flaw', 'lawn', 2),  # delete f, insert n
+        ('', 'abc', 3),
+        ('abc', 'abc', 0),
+        ([0, 1, 2], [1, 0, 2], 2),  # adjacent swap: two substitutions
+        ([0, 1, 2, 3], [1, 2, 3, 0], 2),  # rotation: delete 0, append 0
+        ([0, 1, 2], [2, 1, 0], 2),  # swap the ends, 1 stays
+        ([0, 1, 2, 3, 4], [4, 1, 2, 3, 0], 2),
+        # two disjoint swaps: delete 0, keep 1, substitute 2->0, keep 3,
+        # insert 2
+        ([0, 1, 2, 3], [1, 0, 3, 2], 3),
+    ])
 def test_levenshtein_hand_worked(source, target, expected):
     assert levenshtein(source, target) == expected
     assert levenshtein(target, source) == expected

@@ -6,8 +6,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmaction.registry import MODELS
 from cacl_mm.engine import MoCoQueueHook
+from mmaction.registry import MODELS
 from helpers import REPO, capture_keys
 
 CONFIG = osp.join(REPO, 'configs', 'frame_moco', 'moco_r18_tiny_frames.py')
@@ -40,26 +40,39 @@ def test_frame_moco_checkpoint_initialises_the_clip_encoder(tmp_path):
     model = build()
     path = tmp_path / 'frame_moco.pth'
     torch.save({'state_dict': model.state_dict()}, path)
-    encoder = MODELS.build(dict(
-        type='TransformerClipEncoder',
-        frame_encoder=dict(type='ResNet', depth=18, norm_eval=True,
-                           init_cfg=dict(type='Pretrained',
-                                         checkpoint=str(path),
-                                         prefix='backbone.')),
-        frame_feat_dims=512, embed_dims=32, num_frames=4, num_layers=1,
-        num_heads=2))
+    encoder = MODELS.build(
+        dict(
+            type='TransformerClipEncoder',
+            frame_encoder=dict(
+                type='ResNet',
+                depth=18,
+                norm_eval=True,
+                init_cfg=dict(
+                    type='Pretrained',
+                    checkpoint=str(path),
+                    prefix='backbone.')),
+            frame_feat_dims=512,
+            embed_dims=32,
+            num_frames=4,
+            num_layers=1,
+            num_heads=2))
     encoder.init_weights()
     for key, value in model.backbone.state_dict().items():
-        torch.testing.assert_close(encoder.frame_encoder.state_dict()[key],
-                                   value, msg=key)
+        torch.testing.assert_close(
+            encoder.frame_encoder.state_dict()[key], value, msg=key)
 
 
 def tiny_encoder(**kwargs):
-    return MODELS.build(dict(
-        type='TransformerClipEncoder',
-        frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
-        frame_feat_dims=512, embed_dims=32, num_frames=4, num_layers=1,
-        num_heads=2, **kwargs))
+    return MODELS.build(
+        dict(
+            type='TransformerClipEncoder',
+            frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
+            frame_feat_dims=512,
+            embed_dims=32,
+            num_frames=4,
+            num_layers=1,
+            num_heads=2,
+            **kwargs))
 
 
 def test_frame_encoder_checkpoint_is_one_option(tmp_path):
@@ -77,10 +90,16 @@ def test_frame_encoder_checkpoint_is_one_option(tmp_path):
             torch.testing.assert_close(
                 encoder.frame_encoder.state_dict()[key], value, msg=key)
     other = tmp_path / 'r50.pth'
-    torch.save({'state_dict': {'backbone.conv1.conv.weight':
-                               torch.zeros(64, 3, 7, 7)}}, other)
-    with pytest.raises(ValueError, match=r"r50.pth does not hold a ResNet "
-                       r"backbone under prefix 'backbone.': \d+ of \d+ keys"):
+    torch.save(
+        {
+            'state_dict': {
+                'backbone.conv1.conv.weight': torch.zeros(64, 3, 7, 7)
+            }
+        }, other)
+    with pytest.raises(
+            ValueError,
+            match=r"r50.pth does not hold a ResNet "
+            r"backbone under prefix 'backbone.': \d+ of \d+ keys"):
         tiny_encoder(frame_encoder_checkpoint=str(other)).init_weights()
 
 

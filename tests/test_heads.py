@@ -31,8 +31,8 @@ def test_info_nce_batch_negatives_hand_computed():
     # Row 2: pos 2, batch neg 1.6 (0.8 / 0.5), queue 2 and 0.
     row1 = math.log(1 + math.exp(-1.2) + math.exp(-1.2) + math.exp(-3.2))
     row2 = math.log(1 + math.exp(-0.4) + 1 + math.exp(-2))
-    loss = info_nce(anchor, positive, negatives, temperature=0.5,
-                    batch_negatives=True)
+    loss = info_nce(
+        anchor, positive, negatives, temperature=0.5, batch_negatives=True)
     assert loss.item() == pytest.approx((row1 + row2) / 2, abs=1e-6)
 
 
@@ -42,16 +42,25 @@ def test_info_nce_masks_negatives_of_the_same_video():
     negatives = torch.tensor([[0., 1.], [-1., 0.]])
     # Queue key 0 is of video 7 (row 2's own video): row 2 loses that
     # negative (logit 2); video -1 is never masked.
-    loss = info_nce(anchor, positive, negatives, temperature=0.5,
-                    anchor_ids=torch.tensor([3, 7]),
-                    negative_ids=torch.tensor([7, -1]))
+    loss = info_nce(
+        anchor,
+        positive,
+        negatives,
+        temperature=0.5,
+        anchor_ids=torch.tensor([3, 7]),
+        negative_ids=torch.tensor([7, -1]))
     row1 = math.log(1 + math.exp(-1.2) + math.exp(-3.2))
     row2 = math.log(1 + math.exp(-2))
     assert loss.item() == pytest.approx((row1 + row2) / 2, abs=1e-6)
     # Two clips of one video in a batch are not each other's negatives.
-    loss = info_nce(anchor, positive, negatives[:0], temperature=0.5,
-                    batch_negatives=True, anchor_ids=torch.tensor([5, 5]),
-                    negative_ids=torch.zeros(0, dtype=torch.long))
+    loss = info_nce(
+        anchor,
+        positive,
+        negatives[:0],
+        temperature=0.5,
+        batch_negatives=True,
+        anchor_ids=torch.tensor([5, 5]),
+        negative_ids=torch.zeros(0, dtype=torch.long))
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
 
 
@@ -79,10 +88,11 @@ def fixed_embeddings():
 
 def fixed_negatives(cnn_ids=(-1, -1, -1)):
     return {
-        Arch.CNN: (torch.tensor([[0., 1.], [-1., 0.], [0., -1.]]),
-                   torch.tensor(cnn_ids)),
-        Arch.TRANSFORMER: (torch.tensor([[1., 0.], [0., -1.], [-1., 0.]]),
-                           torch.tensor([-1, -1, -1])),
+        Arch.CNN: (torch.tensor([[0., 1.], [-1., 0.],
+                                 [0., -1.]]), torch.tensor(cnn_ids)),
+        Arch.TRANSFORMER: (torch.tensor([[1., 0.], [0., -1.],
+                                         [-1.,
+                                          0.]]), torch.tensor([-1, -1, -1])),
     }
 
 
@@ -116,9 +126,14 @@ def test_head_defaults_use_batch_negatives_pair_weights_and_video_ids():
     ids = torch.tensor([4, 9])
     losses = head.loss(emb, negatives, sample_ids=ids)
     keys, key_ids = negatives[Arch.CNN]
-    expected = info_nce(emb[CNN_Q], emb[CNN_K], keys, 0.5,
-                        batch_negatives=True, anchor_ids=ids,
-                        negative_ids=key_ids)
+    expected = info_nce(
+        emb[CNN_Q],
+        emb[CNN_K],
+        keys,
+        0.5,
+        batch_negatives=True,
+        anchor_ids=ids,
+        negative_ids=key_ids)
     assert losses['nce_cnn_q-cnn_k'].item() == pytest.approx(
         expected.item(), abs=1e-6)
     terms = [losses[f'nce_{a}-{b}'].item() for a, b in PAPER_PAIRS]
@@ -149,14 +164,14 @@ def test_three_d_only_moco_needs_no_transformer():
     # A pair whose positive is online still fills that architecture's
     # queue from its momentum keys.
     assert make_head([('cnn_q', 'trans_q')]).needed == (CNN_Q, TRANS_Q,
-                                                       TRANS_K)
+                                                        TRANS_K)
 
 
 def test_representation_names_parse_and_print():
     assert Representation.parse('trans_k') == TRANS_K
     assert TRANS_K.arch is Arch.TRANSFORMER and TRANS_K.momentum
-    assert [str(r) for r in REPRESENTATIONS] == [
-        'cnn_q', 'cnn_k', 'trans_q', 'trans_k']
+    assert [str(r) for r in REPRESENTATIONS
+            ] == ['cnn_q', 'cnn_k', 'trans_q', 'trans_k']
     assert parse_pairs([('cnn_q', 'trans_k')]) == [(CNN_Q, TRANS_K)]
 
 
@@ -200,13 +215,14 @@ def test_neck_checks_the_feature_size_and_normalises():
     out = neck(torch.randn(3, 6))
     torch.testing.assert_close(out.norm(dim=1), torch.ones(3))
     plain = ProjectionNeck(6, 8, 2, norm=False)
-    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
 
 
 @pytest.mark.parametrize('input_mode', ['difference', 'concat', 'both'])
 def test_shuffle_degree_head_loss_and_accuracy(input_mode):
-    head = ShuffleDegreeHead(in_channels=4, num_classes=3, hidden_channels=5,
-                             input_mode=input_mode)
+    head = ShuffleDegreeHead(
+        in_channels=4, num_classes=3, hidden_channels=5, input_mode=input_mode)
     feats = torch.randn(6, 4)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
     out = head.loss(feats, labels)
@@ -228,23 +244,25 @@ def test_shuffle_degree_head_reads_the_change_between_twins():
     torch.testing.assert_close(logits[0], logits[1])
     linear = head.classifier[0]
     expected = torch.relu(linear(torch.tensor([[0.5, 1., 0.5, -1.]])))
-    torch.testing.assert_close(head._hidden(torch.cat(
-        [original, original + change], dim=1))[:1], expected)
+    torch.testing.assert_close(
+        head._hidden(torch.cat([original, original + change], dim=1))[:1],
+        expected)
     # 'both' also reads the original clip: [orig, |change|, change].
-    both = ShuffleDegreeHead(in_channels=4, num_classes=3, hidden_channels=5,
-                             input_mode='both')
+    both = ShuffleDegreeHead(
+        in_channels=4, num_classes=3, hidden_channels=5, input_mode='both')
     assert both.classifier[0].in_features == 6
-    expected = torch.relu(both.classifier[0](
-        torch.tensor([[1., 2., 0.5, 1., 0.5, -1.]])))
-    torch.testing.assert_close(both._hidden(torch.cat(
-        [original, original + change], dim=1))[:1], expected)
+    expected = torch.relu(both.classifier[0](torch.tensor(
+        [[1., 2., 0.5, 1., 0.5, -1.]])))
+    torch.testing.assert_close(
+        both._hidden(torch.cat([original, original + change], dim=1))[:1],
+        expected)
     with pytest.raises(ValueError, match='input_mode'):
         ShuffleDegreeHead(in_channels=4, num_classes=3, input_mode='sum')
 
 
 def test_shuffle_degree_head_counts_dead_units():
-    head = ShuffleDegreeHead(in_channels=2, num_classes=2, hidden_channels=2,
-                             input_mode='concat')
+    head = ShuffleDegreeHead(
+        in_channels=2, num_classes=2, hidden_channels=2, input_mode='concat')
     with torch.no_grad():
         head.classifier[0].weight.copy_(torch.tensor([[1., 0.], [-1., 0.]]))
         head.classifier[0].bias.zero_()

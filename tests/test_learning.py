@@ -44,10 +44,12 @@ OLD_RECIPE = {
 
 @pytest.fixture(scope='module')
 def motion_benchmark(tmp_path_factory) -> str:
-    """60 videos: 3 groups x 2 clips x 10 classes; split 1 holds group 1 out."""
+    """60 videos: 3 groups x 2 clips x 10 classes; split 1 holds group 1."""
     root = str(tmp_path_factory.mktemp('motion'))
-    run([sys.executable, GENERATE, root, '--num-groups', '3',
-         '--clips-per-group', '2', '--num-splits', '1', '--workers', '1'])
+    run([
+        sys.executable, GENERATE, root, '--num-groups', '3',
+        '--clips-per-group', '2', '--num-splits', '1', '--workers', '1'
+    ])
     return root
 
 
@@ -74,8 +76,10 @@ def pretrain(root: str, work_dir: str, **overrides) -> List[Dict]:
         'default_hooks.checkpoint.interval': EPOCHS,
         **overrides,
     }
-    run([sys.executable, TRAIN, CONFIG_TINY, '--work-dir', work_dir,
-         '--cfg-options'] + [f'{k}={v}' for k, v in options.items()])
+    run([
+        sys.executable, TRAIN, CONFIG_TINY, '--work-dir', work_dir,
+        '--cfg-options'
+    ] + [f'{k}={v}' for k, v in options.items()])
     from cacl_mm.visualization.curves import scalar_files
     with open(scalar_files(work_dir)[-1]) as f:
         return [json.loads(line) for line in f if line.strip()]

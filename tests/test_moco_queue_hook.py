@@ -12,8 +12,11 @@ from helpers import batch, build, capture_keys, free_port
 
 def fake_runner(model, iteration=0, max_iters=10, batch_size=4, videos=100):
     loader = SimpleNamespace(batch_size=batch_size, dataset=range(videos))
-    return SimpleNamespace(model=model, iter=iteration, max_iters=max_iters,
-                           train_dataloader=loader)
+    return SimpleNamespace(
+        model=model,
+        iter=iteration,
+        max_iters=max_iters,
+        train_dataloader=loader)
 
 
 def test_hook_updates_momentum_encoders_and_enqueues_without_a_runner():
@@ -30,7 +33,8 @@ def test_hook_updates_momentum_encoders_and_enqueues_without_a_runner():
     hook.after_train_iter(fake_runner(model), batch_idx=0)
     m = model.momentum
     for name, p in key_trans.named_parameters():
-        torch.testing.assert_close(p, m * before[name] + (1 - m) * online[name])
+        torch.testing.assert_close(p,
+                                   m * before[name] + (1 - m) * online[name])
     for arch in ('cnn', 'trans'):
         queue = model.queues[arch]
         torch.testing.assert_close(queue.keys[:4], keys[arch])
@@ -64,16 +68,20 @@ def test_queue_checks_before_training():
     hook.before_train(fake_runner(model, batch_size=8, videos=200))
     # ... and refused without that, naming the overrides that fix it.
     model.contrast_head.mask_same_video = False
-    with pytest.raises(ValueError, match=r'below the number of training '
-                       r'videos \(200\).*queue.length=100 or '
-                       r'model.contrast_head.mask_same_video=True'):
+    with pytest.raises(
+            ValueError,
+            match=r'below the number of training '
+            r'videos \(200\).*queue.length=100 or '
+            r'model.contrast_head.mask_same_video=True'):
         hook.before_train(fake_runner(model, batch_size=8, videos=200))
     # RepeatDataset shows each video `times` times; videos are what count.
     repeated = SimpleNamespace(times=4, dataset=range(200))
     with pytest.raises(ValueError, match=r'\(200\)'):
-        hook.before_train(SimpleNamespace(
-            model=model, train_dataloader=SimpleNamespace(
-                batch_size=8, dataset=repeated)))
+        hook.before_train(
+            SimpleNamespace(
+                model=model,
+                train_dataloader=SimpleNamespace(
+                    batch_size=8, dataset=repeated)))
 
 
 def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
@@ -90,19 +98,24 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
         torch.manual_seed(100 + rank)  # ranks draw different shuffles ...
         keys, latest = [], capture_keys(model)
         for step in range(3):
-            model.loss(*batch(seed=10 * rank + step))  # ... and see different data
+            model.loss(*batch(seed=10 * rank +
+                              step))  # ... and see different data
             keys.append(dict(latest))
             hook.after_train_iter(fake_runner(model, iteration=step), step)
         ids = model.queues['cnn'].ids.clone()
         # Shuffle-BN: the key batch of each rank mixes samples of both ranks.
         tagged = torch.full((8, 1), float(rank))
         mixed = [batch_shuffle(tagged)[0].flatten() for _ in range(5)]
-        torch.save(dict(queue_cnn=model.queues['cnn'].keys,
-                        queue_trans=model.queues['trans'].keys,
-                        ptr=int(model.queues['cnn'].ptr),
-                        keys=keys, mixed=torch.stack(mixed), ids=ids,
-                        ema=model.momentum_encoder(Arch.CNN).state_dict()),
-                   os.path.join(out_dir, f'rank{rank}.pt'))
+        torch.save(
+            dict(
+                queue_cnn=model.queues['cnn'].keys,
+                queue_trans=model.queues['trans'].keys,
+                ptr=int(model.queues['cnn'].ptr),
+                keys=keys,
+                mixed=torch.stack(mixed),
+                ids=ids,
+                ema=model.momentum_encoder(Arch.CNN).state_dict()),
+            os.path.join(out_dir, f'rank{rank}.pt'))
     finally:
         torch_dist.destroy_process_group()
 
@@ -117,13 +130,16 @@ def test_two_process_gloo_ends_with_identical_queues(tmp_path):
             start = 8 * step
             torch.testing.assert_close(r0[f'queue_{arch}'][start:start + 4],
                                        r0['keys'][step][arch])
-            torch.testing.assert_close(r0[f'queue_{arch}'][start + 4:start + 8],
-                                       r1['keys'][step][arch])
+            torch.testing.assert_close(
+                r0[f'queue_{arch}'][start + 4:start + 8],
+                r1['keys'][step][arch])
     assert r0['ptr'] == r1['ptr'] == 24
     # The video index of every key travels with it: rank 0's batch of step
     # s holds samples 100 * (s) + 0..3, rank 1's 100 * (10 + s) + 0..3.
-    expected = [100 * (10 * rank + step) + i for step in range(3)
-                for rank in range(2) for i in range(4)]
+    expected = [
+        100 * (10 * rank + step) + i for step in range(3) for rank in range(2)
+        for i in range(4)
+    ]
     assert r0['ids'][:24].tolist() == r1['ids'][:24].tolist() == expected
     for key, value in r0['ema'].items():
         if 'running_' not in key:  # BN statistics are per rank's data

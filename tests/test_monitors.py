@@ -23,9 +23,10 @@ def test_retrieval_metric_reads_the_role_of_each_sample():
     rows = [('gallery', [1., 0.], 0), ('query', [0.9, 0.2], 0),
             ('gallery', [0., 1.], 1), ('query', [-0.8, -0.1], 1),
             ('gallery', [-1., 0.], 2)]
-    metric.process({}, [sample(role, feature=torch.tensor(f),
-                               gt_label=torch.tensor([label]))
-                        for role, f, label in rows])
+    metric.process({}, [
+        sample(role, feature=torch.tensor(f), gt_label=torch.tensor([label]))
+        for role, f, label in rows
+    ])
     result = metric.compute_metrics(metric.results)
     assert result['num_gallery'] == 3 and result['num_queries'] == 2
     # query 1 -> gallery [-1, 0] (label 2, miss), then [0, 1] (label 1).
@@ -34,15 +35,15 @@ def test_retrieval_metric_reads_the_role_of_each_sample():
     with pytest.raises(ValueError, match='both a gallery and queries'):
         metric.compute_metrics([r for r in metric.results if r['is_query']])
     with pytest.raises(KeyError, match='retrieval_role'):
-        metric.process({}, [dict(feature=torch.zeros(2),
-                                 gt_label=torch.tensor([0]))])
+        metric.process(
+            {}, [dict(feature=torch.zeros(2), gt_label=torch.tensor([0]))])
 
 
 def test_embedding_spread_metric_hand_computed():
     metric = EmbeddingSpreadMetric()
     vectors = [[1., 0.], [0., 2.], [-3., 0.]]
-    metric.process({}, [sample('query', embedding=torch.tensor(v))
-                        for v in vectors])
+    metric.process(
+        {}, [sample('query', embedding=torch.tensor(v)) for v in vectors])
     # The gallery's samples do not count.
     metric.process({}, [sample('gallery', embedding=torch.tensor([1., 0.]))])
     result = metric.compute_metrics(metric.results)
@@ -64,8 +65,10 @@ def test_shuffle_degree_metric_hand_computed(tmp_path):
     out = tmp_path / 'med.json'
     metric = ShuffleDegreeMetric(num_classes=4, out_file=str(out))
     pairs = [(0, 0), (1, 2), (2, 2), (3, 3), (3, 0)]
-    metric.process({}, [sample('query', med_label=t, med_pred=torch.tensor(p))
-                        for t, p in pairs])
+    metric.process({}, [
+        sample('query', med_label=t, med_pred=torch.tensor(p))
+        for t, p in pairs
+    ])
     metric.process({}, [sample('gallery', med_label=1, med_pred=1)])
     result = metric.compute_metrics(metric.results)
     assert result == dict(accuracy=pytest.approx(3 / 5), chance=0.25)
@@ -86,17 +89,21 @@ def test_retrieval_dataset_tags_gallery_and_queries(tmp_path):
     dataset = RetrievalVideoDataset(
         gallery_ann_file=str(tmp_path / 'train.txt'),
         query_ann_file=str(tmp_path / 'test.txt'),
-        data_prefix=dict(video=str(tmp_path)), pipeline=[])
-    roles = [dataset.get_data_info(i)['retrieval_role']
-             for i in range(len(dataset))]
+        data_prefix=dict(video=str(tmp_path)),
+        pipeline=[])
+    roles = [
+        dataset.get_data_info(i)['retrieval_role']
+        for i in range(len(dataset))
+    ]
     assert roles == ['gallery', 'gallery', 'query']
     assert dataset.get_data_info(2)['label'] == 1
     assert dataset.bad_video_policy == 'raise'  # test mode by default
     (tmp_path / 'bad.txt').write_text('c.avi x\n')
     with pytest.raises(ValueError, match=r'bad.txt:1: label'):
-        RetrievalVideoDataset(gallery_ann_file=str(tmp_path / 'train.txt'),
-                              query_ann_file=str(tmp_path / 'bad.txt'),
-                              pipeline=[])
+        RetrievalVideoDataset(
+            gallery_ann_file=str(tmp_path / 'train.txt'),
+            query_ann_file=str(tmp_path / 'bad.txt'),
+            pipeline=[])
 
 
 def test_linear_probe_fits_separable_data_and_not_noise():
@@ -106,7 +113,8 @@ def test_linear_probe_fits_separable_data_and_not_noise():
     feats = centres[labels] + rng.normal(size=(300, 3))
     result = fit_linear_probe(feats[:200], labels[:200], feats[200:],
                               labels[200:])
-    assert result['test_acc'] > 0.95 and result['chance'] == pytest.approx(1 / 3)
+    assert result['test_acc'] > 0.95 and result['chance'] == pytest.approx(
+        1 / 3)
     noise = rng.normal(size=(300, 20))
     result = fit_linear_probe(noise[:200], labels[:200], noise[200:],
                               labels[200:])

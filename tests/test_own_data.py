@@ -16,24 +16,33 @@ from helpers import REPO, run
 
 def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     root = tmp_path / 'mine'
-    run([sys.executable, osp.join(REPO, 'tools/data/generate_motion_benchmark.py'),
-         str(root), '--num-classes', '6', '--num-groups', '6',
-         '--num-splits', '1'])
+    run([
+        sys.executable,
+        osp.join(REPO, 'tools/data/generate_motion_benchmark.py'),
+        str(root), '--num-classes', '6', '--num-groups', '6', '--num-splits',
+        '1'
+    ])
     for name in os.listdir(root):  # a user's folder: annotations + videos
         if name not in ('annotations', 'videos'):
             os.remove(root / name)
     assert sorted(os.listdir(root / 'annotations')) == [
-        'classInd.txt', 'testlist01.txt', 'trainlist01.txt']
+        'classInd.txt', 'testlist01.txt', 'trainlist01.txt'
+    ]
 
     out = tmp_path / 'out'
-    run([sys.executable, osp.join(REPO, 'tools/demo.py'), '--collection',
-         str(root), '--out-dir', str(out), '--epochs', '1', '--quiet'],
+    run([
+        sys.executable,
+        osp.join(REPO, 'tools/demo.py'), '--collection',
+        str(root), '--out-dir',
+        str(out), '--epochs', '1', '--quiet'
+    ],
         timeout=900)
 
     lists = out / 'lists'
     assert sorted(os.listdir(lists)) == [
         'mine_train_split_1_10pct_videos.txt', 'mine_train_split_1_videos.txt',
-        'mine_val_split_1_videos.txt']
+        'mine_val_split_1_videos.txt'
+    ]
     results = json.loads((out / 'results.json').read_text())
     assert (results['num_classes'], results['num_train_videos'],
             results['num_test_videos']) == (6, 48, 24)
@@ -44,7 +53,8 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     assert results['single_frame_probe']['chance'] == 1 / 6
     for figure in results['figures'].values():
         assert (out / figure).stat().st_size > 0
-    assert 'Every training stage ran 1 epoch' in (out / 'results.md').read_text()
+    assert 'Every training stage ran 1 epoch' in (out /
+                                                  'results.md').read_text()
 
     # Stage 0 handed to CACL by one option; the fine-tuned head has 6 classes.
     log = (out / 'demo.log').read_text()
@@ -52,15 +62,20 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     assert 'frame_encoder.init_cfg' not in log
     checkpoint = torch.load(
         (out / 'finetune_cacl' / 'last_checkpoint').read_text().strip(),
-        map_location='cpu', weights_only=True)
+        map_location='cpu',
+        weights_only=True)
     assert checkpoint['state_dict']['cls_head.fc_cls.weight'].shape[0] == 6
 
     # The test stage loads strictly: the same checkpoint against the config's
     # 10-class head is refused, not scored with a random head.
-    proc = run([sys.executable, osp.join(REPO, 'tools', 'evaluate.py'),
-                osp.join(REPO, 'configs/finetune/r3d_tiny_motion10_split1.py'),
-                str(out / 'finetune_cacl' / 'epoch_1.pth'), '--work-dir',
-                str(tmp_path / 'mismatch')], check=False)
+    proc = run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'evaluate.py'),
+        osp.join(REPO, 'configs/finetune/r3d_tiny_motion10_split1.py'),
+        str(out / 'finetune_cacl' / 'epoch_1.pth'), '--work-dir',
+        str(tmp_path / 'mismatch')
+    ],
+               check=False)
     assert proc.returncode != 0
     assert 'does not fit the model of' in proc.stderr
     assert 'cls_head.fc_cls.weight' in proc.stderr
@@ -70,22 +85,31 @@ def test_the_chain_on_plain_mmaction_lists(tmp_path):
     """Plain MMAction2 lists (``path label``) and a video folder: no
     annotations folder, the classes come from the labels."""
     root = tmp_path / 'plain'
-    run([sys.executable, osp.join(REPO, 'tools/data/generate_motion_benchmark.py'),
-         str(root), '--num-classes', '3', '--num-groups', '6',
-         '--num-splits', '1', '--name', 'plain'])
+    run([
+        sys.executable,
+        osp.join(REPO, 'tools/data/generate_motion_benchmark.py'),
+        str(root), '--num-classes', '3', '--num-groups', '6', '--num-splits',
+        '1', '--name', 'plain'
+    ])
     shutil.rmtree(root / 'annotations')
     train = root / 'plain_train_split_1_videos.txt'
     test = root / 'plain_val_split_1_videos.txt'
     out = tmp_path / 'out'
-    run([sys.executable, osp.join(REPO, 'tools/demo.py'), '--train-list',
-         str(train), '--test-list', str(test), '--video-root',
-         str(root / 'videos'), '--out-dir', str(out), '--epochs', '1',
-         '--no-figures', '--quiet'], timeout=900)
+    run([
+        sys.executable,
+        osp.join(REPO, 'tools/demo.py'), '--train-list',
+        str(train), '--test-list',
+        str(test), '--video-root',
+        str(root / 'videos'), '--out-dir',
+        str(out), '--epochs', '1', '--no-figures', '--quiet'
+    ],
+        timeout=900)
     results = json.loads((out / 'results.json').read_text())
     assert (results['num_classes'], results['num_train_videos'],
             results['num_test_videos']) == (3, 24, 12)
     assert results['dataset'] == str(train)
     assert 0 <= results['cacl']['finetune_top1'] <= 1
     assert (out / 'classes.txt').read_text().split() == [
-        'class_0', 'class_1', 'class_2']
+        'class_0', 'class_1', 'class_2'
+    ]
     assert (out / 'lists' / 'own_train_split_1_10pct_videos.txt').is_file()

@@ -51,8 +51,8 @@ def test_naive_and_shared_frame_features_give_the_same_losses(tiny_cfg):
     ours, theirs = loss_of(shared, data), loss_of(naive, data)
     for key in ('loss_contrast', 'loss_sdp', 'nce_cnn_q-trans_q',
                 'nce_trans_q-trans_k'):
-        torch.testing.assert_close(ours[key], theirs[key], rtol=1e-5,
-                                   atol=1e-6, msg=key)
+        torch.testing.assert_close(
+            ours[key], theirs[key], rtol=1e-5, atol=1e-6, msg=key)
 
 
 def test_frozen_and_momentum_parts_keep_no_autograd_graph(tiny_cfg):
@@ -79,14 +79,18 @@ def test_channels_last_changes_layout_not_results(tiny_cfg):
     assert last.momentum_encoder(Arch.CNN).backbone.conv1.conv.weight \
         .is_contiguous(memory_format=torch.channels_last_3d)
     ours, theirs = loss_of(default, data), loss_of(last, data)
-    torch.testing.assert_close(ours['loss_contrast'], theirs['loss_contrast'],
-                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        ours['loss_contrast'], theirs['loss_contrast'], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize('dtype', ['bfloat16', pytest.param(
-    'float16', marks=pytest.mark.skipif(
-        not torch.cuda.is_available(),
-        reason="mmengine's CPU autocast is bf16 only; fp16 needs a GPU"))])
+@pytest.mark.parametrize('dtype', [
+    'bfloat16',
+    pytest.param(
+        'float16',
+        marks=pytest.mark.skipif(
+            not torch.cuda.is_available(),
+            reason="mmengine's CPU autocast is bf16 only; fp16 needs a GPU"))
+])
 def test_amp_optim_wrapper_trains_with_fp32_queues_and_logits(tiny_cfg, dtype):
     """mmengine's AmpOptimWrapper (CPU autocast here; it asserts a GPU, which
     the test lifts) runs CACL steps; the InfoNCE logits and the queues stay
@@ -98,9 +102,12 @@ def test_amp_optim_wrapper_trains_with_fp32_queues_and_logits(tiny_cfg, dtype):
     data = benchmark.make_batch(4, 8, 32, 2, torch.device('cpu'))
     path = 'mmengine.optim.optimizer.amp_optimizer_wrapper.is_cuda_available'
     with mock.patch(path, return_value=True):
-        wrapper = build_optim_wrapper(model, dict(
-            type='AmpOptimWrapper', dtype=dtype,
-            optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+        wrapper = build_optim_wrapper(
+            model,
+            dict(
+                type='AmpOptimWrapper',
+                dtype=dtype,
+                optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
     logits_dtypes, key_dtypes = [], []
     original = heads.info_nce
 
@@ -134,7 +141,8 @@ def test_info_nce_and_queues_stay_fp32_under_autocast(tiny_cfg, dtype):
         low = torch.nn.functional.linear(keys, torch.eye(keys.shape[1]))
         assert low.dtype == dtype
         losses = model.contrast_head.loss(
-            {rep: low for rep in REPRESENTATIONS}, model.negatives())
+            {rep: low
+             for rep in REPRESENTATIONS}, model.negatives())
         queue.enqueue(low)
     assert losses['loss_contrast'].dtype == torch.float32
     assert queue.keys.dtype == torch.float32
@@ -143,25 +151,32 @@ def test_info_nce_and_queues_stay_fp32_under_autocast(tiny_cfg, dtype):
 
 def test_benchmark_writes_every_figure(tmp_path):
     out = tmp_path / 'bench.json'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'),
-         '--setting', 'tiny', '--batch', '2', '--repeats', '1', '--calls',
-         '300', '--videos', '2', '--rounds', '1', '--retrieval-scale', '0.02',
-         '--out', str(out)], cwd=REPO, capture_output=True, text=True,
-        timeout=900)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'benchmark.py'), '--setting', 'tiny',
+        '--batch', '2', '--repeats', '1', '--calls', '300', '--videos', '2',
+        '--rounds', '1', '--retrieval-scale', '0.02', '--out',
+        str(out)
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.load(open(out))
     for key in ('shuffle_us_t16', 'shuffle_us_t32', 'pipeline_ratio',
                 'ratio_vs_floor', 'ratio_vs_no_transformer',
                 'ratio_naive_over_cacl', 'ratio_vs_supervised'):
         assert isinstance(report[key], float) and report[key] > 0, key
-    assert set(report['step_s']) == {'cacl', 'no_transformer', 'naive',
-                                     'supervised', 'floor'}
+    assert set(report['step_s']) == {
+        'cacl', 'no_transformer', 'naive', 'supervised', 'floor'
+    }
     assert all(v > 0 for v in report['step_s'].values())
     assert report['step_s']['floor'] == pytest.approx(
         sum(report['floor_parts_s'].values()))
-    assert set(report['peak_mem_mb']) == {'cacl', 'no_transformer', 'naive',
-                                          'supervised'}
+    assert set(report['peak_mem_mb']) == {
+        'cacl', 'no_transformer', 'naive', 'supervised'
+    }
     flops = report['flops_per_step']
     # More work, more FLOPs: naive > CACL > no Transformer > supervised.
     assert flops['naive'] > flops['cacl'] > flops['no_transformer'] > flops[
@@ -173,8 +188,14 @@ def test_benchmark_writes_every_figure(tmp_path):
 
 
 def test_benchmark_refuses_amp_without_gpu(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), '--amp',
-         'bf16', '--device', 'cpu', '--out', str(tmp_path / 'x.json')],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'benchmark.py'), '--amp', 'bf16', '--device',
+        'cpu', '--out',
+        str(tmp_path / 'x.json')
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 2 and 'needs a GPU' in proc.stderr

@@ -18,7 +18,7 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from helpers import (CONFIG_TINY, REPO, SUBPROCESS_ENV, free_port, run,
-                      tiny_cfg_options, write_video)
+                     tiny_cfg_options, write_video)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 PIPELINE = [
@@ -84,10 +84,14 @@ def build_dataset(ann_file, video_root, **kwargs):
 
     from mmaction.registry import DATASETS
     init_default_scope('mmaction')
-    return DATASETS.build(dict(
-        type='RobustVideoDataset', ann_file=ann_file,
-        data_prefix=dict(video=video_root), pipeline=PIPELINE, min_frames=8,
-        **kwargs))
+    return DATASETS.build(
+        dict(
+            type='RobustVideoDataset',
+            ann_file=ann_file,
+            data_prefix=dict(video=video_root),
+            pipeline=PIPELINE,
+            min_frames=8,
+            **kwargs))
 
 
 def test_the_lying_header_really_lies(broken_dataset):
@@ -126,11 +130,14 @@ def test_skip_policy_replaces_each_bad_video_and_says_why(broken_dataset):
 
 def test_raise_policy_names_the_file(broken_dataset):
     from cacl_mm.datasets import BadVideoError
-    dataset = build_dataset(broken_dataset['ann_file'],
-                            broken_dataset['video_root'], test_mode=True)
+    dataset = build_dataset(
+        broken_dataset['ann_file'],
+        broken_dataset['video_root'],
+        test_mode=True)
     assert dataset.bad_video_policy == 'raise'
-    index = next(i for i in range(len(dataset)) if dataset.get_data_info(
-        i)['filename'].endswith('truncated.mp4'))
+    index = next(
+        i for i in range(len(dataset))
+        if dataset.get_data_info(i)['filename'].endswith('truncated.mp4'))
     with pytest.raises(BadVideoError, match='truncated.mp4: .*Error reading'):
         dataset[index]
     assert dataset[0]['inputs'].shape == (1, 3, 8, 32, 32)
@@ -139,7 +146,10 @@ def test_raise_policy_names_the_file(broken_dataset):
 @pytest.mark.parametrize('line, problem', [
     ('class0/v_000.mp4 0 extra', 'expected "<relative path> <label>"'),
     ('class0/v_000.mp4 zero', "label 'zero' is not an integer"),
-    ('class0/v_000.mp4 7', 'unknown class index 7 (num_classes=2: a collection with more classes sets the dataset\'s num_classes and the head\'s, model.cls_head.num_classes)'),
+    ('class0/v_000.mp4 7',
+     "unknown class index 7 (num_classes=2: a collection with more classes "
+     "sets the dataset's num_classes and the head's, "
+     "model.cls_head.num_classes)"),
     ('../outside/v_000.mp4 0', 'outside the data root'),
     ('/abs/v_000.mp4 0', 'outside the data root'),
 ])
@@ -156,23 +166,35 @@ def test_malformed_list_lines_are_refused_with_file_and_line(
 
 def test_training_skips_bad_videos_and_lists_them(broken_dataset, tmp_path):
     work_dir = str(tmp_path / 'work')
-    data = dict(ann_file=broken_dataset['ann_file'],
-                video_root=broken_dataset['video_root'])
-    proc = run([sys.executable, TRAIN, CONFIG_TINY, *tiny_cfg_options(
-        data, work_dir, **{'train_cfg.max_epochs': 1,
-                           # One batch of all 17 videos: drop_last=True
-                           # would leave some out of a smaller batch size.
-                           'train_dataloader.batch_size': 17,
-                           'model.queue.length': 17,
-                           # The retrieval check reads the same broken list
-                           # in test mode (bad videos raise there): not run.
-                           'train_cfg.val_begin': 2,
-                           'train_dataloader.num_workers': 2,
-                           'train_dataloader.dataset.num_classes': 2})])
+    data = dict(
+        ann_file=broken_dataset['ann_file'],
+        video_root=broken_dataset['video_root'])
+    proc = run([
+        sys.executable,
+        TRAIN,
+        CONFIG_TINY,
+        *tiny_cfg_options(
+            data,
+            work_dir,
+            **{
+                'train_cfg.max_epochs': 1,
+                # One batch of all 17 videos: drop_last=True
+                # would leave some out of a smaller batch size.
+                'train_dataloader.batch_size': 17,
+                'model.queue.length': 17,
+                # The retrieval check reads the same broken list
+                # in test mode (bad videos raise there): not run.
+                'train_cfg.val_begin': 2,
+                'train_dataloader.num_workers': 2,
+                'train_dataloader.dataset.num_classes': 2
+            })
+    ])
     log = proc.stdout + proc.stderr
     report = json.load(open(osp.join(work_dir, 'skipped_videos.json')))
-    listed = {osp.relpath(v['path'], broken_dataset['video_root']): v
-              for v in report['videos']}
+    listed = {
+        osp.relpath(v['path'], broken_dataset['video_root']): v
+        for v in report['videos']
+    }
     assert set(listed) == set(broken_dataset['broken'])
     for rel, reason in broken_dataset['broken'].items():
         assert reason in listed[rel]['reason']
@@ -194,8 +216,13 @@ RESUME_OPTS = {
 
 
 def train_cmd(dataset, work_dir, *extra, **opts):
-    return [sys.executable, TRAIN, CONFIG_TINY, *extra,
-            *tiny_cfg_options(dataset, work_dir, **{**RESUME_OPTS, **opts})]
+    return [
+        sys.executable, TRAIN, CONFIG_TINY, *extra,
+        *tiny_cfg_options(dataset, work_dir, **{
+            **RESUME_OPTS,
+            **opts
+        })
+    ]
 
 
 def assert_same_training_state(a_path, b_path):
@@ -241,8 +268,8 @@ def test_sigkill_mid_epoch_then_resume_matches_straight_run(
     cmd[2] = config
     killed = run(cmd, check=False)
     assert killed.returncode == -9, killed.stderr[-3000:]
-    assert open(osp.join(work_dir, 'last_checkpoint')).read().endswith(
-        'epoch_1.pth')
+    assert open(osp.join(work_dir,
+                         'last_checkpoint')).read().endswith('epoch_1.pth')
     cmd[2] = CONFIG_TINY  # the same run, without the fault
     cmd.insert(3, '--resume')
     resumed = run(cmd)
@@ -270,28 +297,49 @@ def test_sigkill_while_writing_a_checkpoint_leaves_the_last_good_one(
     run(cmd)
     assert_same_training_state(straight_run, osp.join(work_dir, 'epoch_3.pth'))
     # max_keep_ckpts=1 holds once the new checkpoint is safely written.
-    assert sorted(osp.basename(p) for p in glob.glob(
-        osp.join(work_dir, 'epoch_*.pth'))) == ['epoch_3.pth']
+    assert sorted(
+        osp.basename(p)
+        for p in glob.glob(osp.join(work_dir, 'epoch_*.pth'))) == [
+            'epoch_3.pth'
+        ]
 
 
 def test_two_process_resume_matches_straight_run(tiny_dataset, tmp_path):
+
     def torchrun(work_dir, *extra, **opts):
-        run([sys.executable, '-m', 'torch.distributed.run',
-             '--nproc_per_node', '2', '--master_port', str(free_port()),
-             TRAIN, CONFIG_TINY, '--launcher', 'pytorch', *extra,
-             *tiny_cfg_options(tiny_dataset, work_dir, **{
-                 **RESUME_OPTS, 'train_dataloader.batch_size': 2,
-                 # The stopped run has max_epochs=2: a cosine momentum over
-                 # max_iters would differ from the straight run's by design.
-                 'custom_hooks.0.momentum_schedule': 'constant',
-                 'train_dataloader.num_workers': 1, **opts})])
+        run([
+            sys.executable,
+            '-m',
+            'torch.distributed.run',
+            '--nproc_per_node',
+            '2',
+            '--master_port',
+            str(free_port()),
+            TRAIN,
+            CONFIG_TINY,
+            '--launcher',
+            'pytorch',
+            *extra,
+            *tiny_cfg_options(
+                tiny_dataset,
+                work_dir,
+                **{
+                    **RESUME_OPTS,
+                    'train_dataloader.batch_size': 2,
+                    # The stopped run has max_epochs=2: a cosine momentum over
+                    # max_iters would differ from the straight run's by design.
+                    'custom_hooks.0.momentum_schedule': 'constant',
+                    'train_dataloader.num_workers': 1,
+                    **opts
+                })
+        ])
 
     straight, stopped = str(tmp_path / 'straight'), str(tmp_path / 'stopped')
     torchrun(straight)
     torchrun(stopped, **{'train_cfg.max_epochs': 2})
     torchrun(stopped, '--resume')
-    assert_same_training_state(osp.join(straight, 'epoch_3.pth'),
-                               osp.join(stopped, 'epoch_3.pth'))
+    assert_same_training_state(
+        osp.join(straight, 'epoch_3.pth'), osp.join(stopped, 'epoch_3.pth'))
 
 
 # ---------------------------------------------------------- numerical faults
@@ -333,8 +381,9 @@ def test_clip_grad_from_the_config_clips():
     from mmengine.optim import build_optim_wrapper
     model = nn.Linear(4, 1, bias=False)
     nn.init.zeros_(model.weight)
-    wrapper = build_optim_wrapper(model, dict(
-        optimizer=dict(type='SGD', lr=1.0), clip_grad=dict(max_norm=1.0)))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(optimizer=dict(type='SGD', lr=1.0), clip_grad=dict(max_norm=1.0)))
     wrapper.update_params(model(torch.tensor([[30., 40., 0., 0.]])).sum())
     # gradient (30, 40, 0, 0) has norm 50, clipped to norm 1: step -(0.6, 0.8)
     torch.testing.assert_close(model.weight.detach(),
@@ -349,16 +398,18 @@ class RunsCode:
         self.marker = marker
 
     def __reduce__(self):
-        return (os.system, (f'touch {self.marker}',))
+        return (os.system, (f'touch {self.marker}', ))
 
 
 @pytest.fixture
 def evil_checkpoint(tmp_path):
     marker = tmp_path / 'code_ran'
     path = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict={'backbone.conv1.conv.weight': torch.zeros(1)},
-                    meta=dict(epoch=1, iter=1), payload=RunsCode(str(marker))),
-               path)
+    torch.save(
+        dict(
+            state_dict={'backbone.conv1.conv.weight': torch.zeros(1)},
+            meta=dict(epoch=1, iter=1),
+            payload=RunsCode(str(marker))), path)
     return str(path), marker
 
 
@@ -375,8 +426,10 @@ def test_resume_and_load_from_refuse_code(tiny_dataset, tmp_path,
     path, marker = evil_checkpoint
     for extra in (['--resume', path], ['--cfg-options', f'load_from={path}']):
         work_dir = str(tmp_path / extra[0].strip('-'))
-        cmd = [sys.executable, TRAIN, CONFIG_TINY, *tiny_cfg_options(
-            tiny_dataset, work_dir, **{'train_cfg.max_epochs': 1})]
+        cmd = [
+            sys.executable, TRAIN, CONFIG_TINY, *tiny_cfg_options(
+                tiny_dataset, work_dir, **{'train_cfg.max_epochs': 1})
+        ]
         if extra[0] == '--resume':
             cmd[3:3] = extra
         else:
@@ -389,17 +442,29 @@ def test_resume_and_load_from_refuse_code(tiny_dataset, tmp_path,
 def test_pretrained_and_init_cfg_refuse_code(evil_checkpoint):
     from mmaction.registry import MODELS
     path, marker = evil_checkpoint
-    r3d = MODELS.build(dict(type='ResNet3d', depth=18, pretrained=path,
-                            pretrained2d=False, base_channels=8))
+    r3d = MODELS.build(
+        dict(
+            type='ResNet3d',
+            depth=18,
+            pretrained=path,
+            pretrained2d=False,
+            base_channels=8))
     with pytest.raises(Exception) as error:
         r3d.init_weights()
     assert_refused(str(error.value), marker)
-    encoder = MODELS.build(dict(
-        type='TransformerClipEncoder',
-        frame_encoder=dict(type='ResNet', depth=18, init_cfg=dict(
-            type='Pretrained', checkpoint=path, prefix='backbone.')),
-        frame_feat_dims=512, embed_dims=64, num_frames=8, num_layers=1,
-        num_heads=2))
+    encoder = MODELS.build(
+        dict(
+            type='TransformerClipEncoder',
+            frame_encoder=dict(
+                type='ResNet',
+                depth=18,
+                init_cfg=dict(
+                    type='Pretrained', checkpoint=path, prefix='backbone.')),
+            frame_feat_dims=512,
+            embed_dims=64,
+            num_frames=8,
+            num_layers=1,
+            num_heads=2))
     with pytest.raises(Exception) as error:
         encoder.init_weights()
     assert_refused(str(error.value), marker)
@@ -408,13 +473,21 @@ def test_pretrained_and_init_cfg_refuse_code(evil_checkpoint):
 def test_export_and_retrieval_tools_refuse_code(evil_checkpoint, tmp_path,
                                                 tiny_dataset):
     path, marker = evil_checkpoint
-    export = run([sys.executable, osp.join(REPO, 'tools', 'export_backbone.py'),
-                  path, str(tmp_path / 'out.pth')], check=False)
+    export = run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'export_backbone.py'), path,
+        str(tmp_path / 'out.pth')
+    ],
+                 check=False)
     assert export.returncode != 0
     assert_refused(export.stdout + export.stderr, marker)
-    retrieval = run([sys.executable, osp.join(REPO, 'tools', 'retrieval.py'),
-                     CONFIG_TINY, path, '--work-dir', str(tmp_path / 'r'),
-                     '--gallery-list', tiny_dataset['ann_file'],
-                     '--video-root', tiny_dataset['video_root']], check=False)
+    retrieval = run([
+        sys.executable,
+        osp.join(REPO, 'tools',
+                 'retrieval.py'), CONFIG_TINY, path, '--work-dir',
+        str(tmp_path / 'r'), '--gallery-list', tiny_dataset['ann_file'],
+        '--video-root', tiny_dataset['video_root']
+    ],
+                    check=False)
     assert retrieval.returncode != 0
     assert_refused(retrieval.stdout + retrieval.stderr, marker)

@@ -7,26 +7,33 @@ import sys
 import pytest
 import torch
 
-from cacl_mm.evaluation import VideoRetrievalMetric, recall_at_k, topk_neighbours
+from cacl_mm.evaluation import (VideoRetrievalMetric, recall_at_k,
+                                topk_neighbours)
 from helpers import CONFIG_TINY, REPO, free_port
 
 RETRIEVAL = osp.join(REPO, 'tools', 'retrieval.py')
 
 
 def test_recall_at_k_hand_built():
-    gallery = torch.tensor([[1., 0.], [0.9, 0.1], [0., 1.], [-1., 0.], [0.1, 0.9]])
+    gallery = torch.tensor([[1., 0.], [0.9, 0.1], [0., 1.], [-1., 0.],
+                            [0.1, 0.9]])
     g_labels = torch.tensor([0, 1, 1, 2, 2])
-    queries = torch.tensor([[1., 0.05],  # order 0 (l0), 1 (l1), 4, 2, 3
-                            [0., 1.],  # order 2 (l1), 4 (l2), 1, 0, 3
-                            [-1., 0.1]])  # order 3 (l2), ...
+    queries = torch.tensor([
+        [1., 0.05],  # order 0 (l0), 1 (l1), 4, 2, 3
+        [0., 1.],  # order 2 (l1), 4 (l2), 1, 0, 3
+        [-1., 0.1]
+    ])  # order 3 (l2), ...
     q_labels = torch.tensor([1, 2, 2])
     _, neighbours = topk_neighbours(queries, gallery, 5)
     assert neighbours[0, :2].tolist() == [0, 1]
     assert neighbours[1, :2].tolist() == [2, 4]
     metrics = recall_at_k(q_labels, g_labels, neighbours, ks=(1, 2, 5))
     # query 0: first hit at rank 2; query 1: rank 2; query 2: rank 1.
-    assert metrics == {'R@1': pytest.approx(1 / 3), 'R@2': pytest.approx(1.0),
-                       'R@5': pytest.approx(1.0)}
+    assert metrics == {
+        'R@1': pytest.approx(1 / 3),
+        'R@2': pytest.approx(1.0),
+        'R@5': pytest.approx(1.0)
+    }
 
 
 def test_chunking_does_not_change_the_result():
@@ -39,13 +46,17 @@ def test_chunking_does_not_change_the_result():
 
 
 def test_metric_splits_gallery_and_queries(tmp_path):
-    metric = VideoRetrievalMetric(gallery_size=3, topk=(1, 2),
-                                  out_file=str(tmp_path / 'top.json'),
-                                  save_topk=2)
+    metric = VideoRetrievalMetric(
+        gallery_size=3,
+        topk=(1, 2),
+        out_file=str(tmp_path / 'top.json'),
+        save_topk=2)
     feats = [[1., 0.], [0., 1.], [-1., 0.], [0.9, 0.2], [-0.8, -0.1]]
     labels = [0, 1, 2, 0, 1]
-    metric.process({}, [dict(feature=torch.tensor(f), gt_label=torch.tensor([l]))
-                        for f, l in zip(feats, labels)])
+    metric.process({}, [
+        dict(feature=torch.tensor(f), gt_label=torch.tensor([l]))
+        for f, l in zip(feats, labels)
+    ])
     result = metric.compute_metrics(metric.results)
     assert result['num_gallery'] == 3 and result['num_queries'] == 2
     # query 0 -> gallery 0 (hit); query 1 -> gallery 2 (label 2, miss), then 1.
@@ -62,19 +73,23 @@ def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
     # 12 gallery and 7 query videos, batch 5: partial last batches and, with
     # two processes, sampler padding that must not become duplicates.
     work_dir = str(tmp_path / 'ret')
-    args = [RETRIEVAL, CONFIG_TINY, 'none', '--work-dir', work_dir,
-            '--gallery-list', tiny_dataset['ann_file'],
-            '--video-root', tiny_dataset['video_root'], '--num-clips', '2',
-            '--batch-size', '5', '--num-workers', '0', '--save-topk', '3']
+    args = [
+        RETRIEVAL, CONFIG_TINY, 'none', '--work-dir', work_dir,
+        '--gallery-list', tiny_dataset['ann_file'], '--video-root',
+        tiny_dataset['video_root'], '--num-clips', '2', '--batch-size', '5',
+        '--num-workers', '0', '--save-topk', '3'
+    ]
     if processes == 1:
         cmd = [sys.executable] + args
     else:
-        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-               '2', '--master_port', str(free_port())] + args + [
-                   '--launcher', 'pytorch']
+        cmd = [
+            sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+            '2', '--master_port',
+            str(free_port())
+        ] + args + ['--launcher', 'pytorch']
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.load(open(osp.join(work_dir, 'retrieval.json')))['metrics']
     assert result['num_gallery'] == 12 and result['num_queries'] == 7
@@ -99,24 +114,31 @@ def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
     assert dataset.gallery_ann_file == tiny_dataset['ann_file']
     assert dataset.query_ann_file == tiny_dataset['val_file']
     sampler = dataset.pipeline[1]
-    assert (sampler.clip_len, sampler.frame_interval, sampler.num_clips) == (8, 2, 10)
+    assert (sampler.clip_len, sampler.frame_interval,
+            sampler.num_clips) == (8, 2, 10)
     # The tiny config trains on 32 px crops: resize to 37, crop 32.
     assert dataset.pipeline[3].scale == (-1, 37)
     assert dataset.pipeline[4].crop_size == 32
     assert out.test_evaluator.get('gallery_size') is None  # from the roles
     assert out.test_evaluator.out_file is None
     assert out.model.backbone == cfg.model.backbone
-    transformer = build_retrieval_cfg(base, cfg, str(tmp_path),
-                                      model_key='transformer')
+    transformer = build_retrieval_cfg(
+        base, cfg, str(tmp_path), model_key='transformer')
     assert transformer.model.backbone == cfg.model.transformer
     with pytest.raises(KeyError, match="no 'neck'"):
         build_retrieval_cfg(base, cfg, str(tmp_path), model_key='neck')
     # --cfg-options keys of the retrieval config override what was derived;
     # another gallery brings its own _val_ twin as queries.
-    other = build_retrieval_cfg(base, cfg, str(tmp_path), options={
-        'test_dataloader.dataset.pipeline.1.num_clips': 3,
-        'test_dataloader.dataset.gallery_ann_file': 'x/a_train_split_2.txt',
-        'test_evaluator.save_topk': 5})
+    other = build_retrieval_cfg(
+        base,
+        cfg,
+        str(tmp_path),
+        options={
+            'test_dataloader.dataset.pipeline.1.num_clips': 3,
+            'test_dataloader.dataset.gallery_ann_file':
+            'x/a_train_split_2.txt',
+            'test_evaluator.save_topk': 5
+        })
     assert other.test_dataloader.dataset.pipeline[1].num_clips == 3
     assert other.test_dataloader.dataset.query_ann_file == \
         'x/a_val_split_2.txt'
@@ -124,8 +146,8 @@ def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
                                                 'retrieval_topk.json')
 
 
-def test_linear_probe_and_prefix_detection_through_the_tool(tiny_dataset,
-                                                            tmp_path):
+def test_linear_probe_and_prefix_detection_through_the_tool(
+        tiny_dataset, tmp_path):
     """An exported backbone (no 'backbone.' prefix) needs no --prefix; the
     frozen-feature linear probe lands in retrieval.json."""
     import torch
@@ -138,13 +160,20 @@ def test_linear_probe_and_prefix_detection_through_the_tool(tiny_dataset,
     exported = str(tmp_path / 'backbone.pth')
     torch.save(dict(state_dict=backbone.state_dict()), exported)
     work_dir = str(tmp_path / 'ret')
-    proc = subprocess.run(
-        [sys.executable, RETRIEVAL, CONFIG_TINY, exported, '--work-dir',
-         work_dir, '--gallery-list', tiny_dataset['ann_file'], '--video-root',
-         tiny_dataset['video_root'], '--num-clips', '1', '--num-workers', '0',
-         '--linear-probe'], cwd=REPO, capture_output=True, text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore'),
-        timeout=600)
+    proc = subprocess.run([
+        sys.executable, RETRIEVAL, CONFIG_TINY, exported, '--work-dir',
+        work_dir, '--gallery-list', tiny_dataset['ann_file'], '--video-root',
+        tiny_dataset['video_root'], '--num-clips', '1', '--num-workers', '0',
+        '--linear-probe'
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          env=dict(
+                              os.environ,
+                              OMP_NUM_THREADS='1',
+                              PYTHONWARNINGS='ignore'),
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'frozen-feature linear probe: test accuracy' in proc.stdout
     record = json.load(open(osp.join(work_dir, 'retrieval.json')))

@@ -4,7 +4,7 @@ from scipy.stats import chisquare
 
 from cacl_mm.datasets.transforms import MEDPermutationSampler, ShuffleByMED
 from cacl_mm.utils.edit_distance import (distance_to_identity, levenshtein,
-                                  med_to_label, reachable_distances)
+                                         med_to_label, reachable_distances)
 
 
 def draw(transform, clip_len, count):
@@ -24,7 +24,8 @@ def test_exact_distance_and_uniform_classes(clip_len):
 
     # Every output is a permutation with exactly the reported distance.
     np.testing.assert_array_equal(
-        np.sort(orders, axis=1), np.tile(np.arange(clip_len), (len(orders), 1)))
+        np.sort(orders, axis=1),
+        np.tile(np.arange(clip_len), (len(orders), 1)))
     np.testing.assert_array_equal(distance_to_identity(orders), meds)
     identity = list(range(clip_len))
     for order, med in zip(orders[:200], meds[:200]):
@@ -88,11 +89,15 @@ def test_seeded_shuffles_depend_on_the_sample_alone():
     # the global state or the order the samples are read in.
     transform = ShuffleByMED(seed=0)
     np.random.seed(1)
-    first = [transform(dict(clip_len=16, sample_idx=i))['shuffle_order']
-             for i in range(20)]
+    first = [
+        transform(dict(clip_len=16, sample_idx=i))['shuffle_order']
+        for i in range(20)
+    ]
     np.random.seed(2)
-    again = [transform(dict(clip_len=16, sample_idx=i))['shuffle_order']
-             for i in reversed(range(20))][::-1]
+    again = [
+        transform(dict(clip_len=16, sample_idx=i))['shuffle_order']
+        for i in reversed(range(20))
+    ][::-1]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert len({tuple(o) for o in first}) > 10

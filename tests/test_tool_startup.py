@@ -13,23 +13,25 @@ import pytest
 from helpers import REPO
 
 TOOLS = sorted(
-    osp.relpath(path, REPO)
-    for path in glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
-                          recursive=True)
+    osp.relpath(path, REPO) for path in glob.glob(
+        osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
     if not osp.basename(path).startswith('_')
     and osp.basename(path) != 'split_lists.py')  # a module, not a tool
 HEAVY = re.compile(r'\|\s+(torch|mmaction|cacl_mm)$')
 
 
 def test_every_tool_is_listed():
-    assert 'tools/train.py' in TOOLS and 'tools/data/convert_ucf101.py' in TOOLS
+    assert 'tools/train.py' in TOOLS
+    assert 'tools/data/convert_ucf101.py' in TOOLS
     assert len(TOOLS) >= 13
 
 
 @pytest.mark.parametrize('tool', TOOLS)
 def test_help_answers_without_heavy_imports(tool):
     proc = subprocess.run([sys.executable, '-X', 'importtime', tool, '--help'],
-                          cwd=REPO, capture_output=True, text=True)
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'usage:' in proc.stdout
     heavy = [line for line in proc.stderr.splitlines() if HEAVY.search(line)]

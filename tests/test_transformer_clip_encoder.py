@@ -8,7 +8,10 @@ from mmaction.structures import ActionDataSample
 TINY = dict(
     type='TransformerClipEncoder',
     frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
-    frame_feat_dims=512, embed_dims=32, num_frames=4, num_layers=2,
+    frame_feat_dims=512,
+    embed_dims=32,
+    num_frames=4,
+    num_layers=2,
     num_heads=2)
 
 
@@ -46,32 +49,43 @@ def test_frame_encoder_loads_from_checkpoint_via_init_cfg(tmp_path):
         for p in source.parameters():
             p.normal_()
     ckpt = tmp_path / 'frame_r18.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in source.state_dict().items()}}, ckpt)
+    torch.save(
+        {
+            'state_dict': {
+                f'backbone.{k}': v
+                for k, v in source.state_dict().items()
+            }
+        }, ckpt)
     cfg = dict(TINY)
     cfg['frame_encoder'] = dict(
-        type='ResNet', depth=18, norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint=str(ckpt),
-                      prefix='backbone.'))
+        type='ResNet',
+        depth=18,
+        norm_eval=True,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(ckpt), prefix='backbone.'))
     encoder = MODELS.build(cfg)
     assert not torch.equal(encoder.frame_encoder.conv1.conv.weight,
                            source.conv1.conv.weight)
     encoder.init_weights()
     for key, value in source.state_dict().items():
-        torch.testing.assert_close(encoder.frame_encoder.state_dict()[key],
-                                   value, msg=key)
+        torch.testing.assert_close(
+            encoder.frame_encoder.state_dict()[key], value, msg=key)
 
 
 def test_usable_as_recognizer3d_backbone():
     init_default_scope('mmaction')  # as a config's default_scope does
     torch.manual_seed(0)
-    recognizer = MODELS.build(dict(
-        type='Recognizer3D',
-        backbone=TINY,
-        cls_head=dict(type='I3DHead', num_classes=3, in_channels=32,
-                      spatial_type=None),
-        data_preprocessor=dict(type='ActionDataPreprocessor',
-                               format_shape='NCTHW')))
+    recognizer = MODELS.build(
+        dict(
+            type='Recognizer3D',
+            backbone=TINY,
+            cls_head=dict(
+                type='I3DHead',
+                num_classes=3,
+                in_channels=32,
+                spatial_type=None),
+            data_preprocessor=dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW')))
     inputs = torch.randn(2, 1, 3, 4, 32, 32)
     samples = [ActionDataSample().set_gt_label(i) for i in (0, 2)]
     losses = recognizer(inputs, samples, mode='loss')

@@ -1,4 +1,4 @@
-"""CACL performance benchmark: each cost against its own floor (figures, never assertions).
+"""CACL performance benchmark: each cost against its own floor (figures only).
 
     python tools/benchmark.py --setting tiny|paper [--device cpu|cuda] \
         [--batch N] [--amp none|bf16|fp16] [--channels-last] --out FILE.json
@@ -24,7 +24,6 @@ Measured in one process and run, for one setting:
 * retrieval search for a UCF101-sized problem (9537 x 3783, 512-d, 9216-d).
 """
 from __future__ import annotations
-
 import argparse
 import json
 import os
@@ -34,10 +33,16 @@ import tempfile
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SETTINGS = dict(
-    tiny=dict(config='configs/cacl/cacl_tiny_r3d_synthetic.py', batch=8,
-              video_size=(64, 48), video_frames=48),
-    paper=dict(config='configs/cacl/r3d_ucf101.py', batch=2,
-               video_size=(320, 240), video_frames=90),
+    tiny=dict(
+        config='configs/cacl/cacl_tiny_r3d_synthetic.py',
+        batch=8,
+        video_size=(64, 48),
+        video_frames=48),
+    paper=dict(
+        config='configs/cacl/r3d_ucf101.py',
+        batch=2,
+        video_size=(320, 240),
+        video_frames=90),
 )
 #: Dense peak FLOP/s by GPU name and compute dtype (vendor data sheets).
 
@@ -45,22 +50,39 @@ SETTINGS = dict(
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--setting', choices=sorted(SETTINGS), default='tiny')
-    parser.add_argument('--device', choices=['cpu', 'cuda'],
-                        help='default: cuda when available')
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        help='default: cuda when available')
     parser.add_argument('--batch', type=int, help='clips per step')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='interleaved timing rounds (medians)')
-    parser.add_argument('--amp', choices=['none', 'bf16', 'fp16'],
-                        default='none')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='interleaved timing rounds (medians)')
+    parser.add_argument(
+        '--amp', choices=['none', 'bf16', 'fp16'], default='none')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument('--calls', type=int, default=20000,
-                        help='ShuffleByMED draws per measurement')
-    parser.add_argument('--videos', type=int, default=16,
-                        help='generated videos for the pipeline measurement')
-    parser.add_argument('--rounds', type=int, default=2,
-                        help='passes over the videos per pipeline')
-    parser.add_argument('--retrieval-scale', type=float, default=1.0,
-                        help='fraction of the UCF101-sized retrieval problem')
+    parser.add_argument(
+        '--calls',
+        type=int,
+        default=20000,
+        help='ShuffleByMED draws per measurement')
+    parser.add_argument(
+        '--videos',
+        type=int,
+        default=16,
+        help='generated videos for the pipeline measurement')
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=2,
+        help='passes over the videos per pipeline')
+    parser.add_argument(
+        '--retrieval-scale',
+        type=float,
+        default=1.0,
+        help='fraction of the UCF101-sized retrieval problem')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
     args = parser.parse_args(argv)
     # torch and cacl_mm load after parsing: --help answers at once.
@@ -80,17 +102,20 @@ def main(argv=None) -> int:
 
     init_default_scope('mmaction')
     setting = SETTINGS[args.setting]
-    args.batch = args.batch or (setting['batch'] if args.device == 'cpu'
-                                else 8)
+    args.batch = args.batch or (setting['batch']
+                                if args.device == 'cpu' else 8)
     device = torch.device(args.device)
     cfg = Config.fromfile(osp.join(REPO, setting['config']))
-    report = dict(setting=args.setting, config=setting['config'],
-                  device=(torch.cuda.get_device_name(device)
-                          if device.type == 'cuda' else
-                          f'cpu ({platform.processor() or platform.machine()},'
-                          f' {torch.get_num_threads()} threads)'),
-                  torch=torch.__version__, batch=args.batch, amp=args.amp,
-                  channels_last=args.channels_last)
+    report = dict(
+        setting=args.setting,
+        config=setting['config'],
+        device=(torch.cuda.get_device_name(device) if device.type == 'cuda'
+                else f'cpu ({platform.processor() or platform.machine()},'
+                f' {torch.get_num_threads()} threads)'),
+        torch=torch.__version__,
+        batch=args.batch,
+        amp=args.amp,
+        channels_last=args.channels_last)
 
     print('ShuffleByMED ...', flush=True)
     for clip_len in (16, 32):
@@ -104,8 +129,10 @@ def main(argv=None) -> int:
         videos = write_videos(folder, args.videos, setting['video_size'],
                               setting['video_frames'])
         pipeline = bench_pipeline(cfg, videos, args.rounds)
-    report['pipeline_clips_per_s'] = {k: v for k, v in pipeline.items()
-                                      if k != 'ratio'}
+    report['pipeline_clips_per_s'] = {
+        k: v
+        for k, v in pipeline.items() if k != 'ratio'
+    }
     report['pipeline_ratio'] = pipeline['ratio']
 
     print(f'training steps (batch {args.batch}) ...', flush=True)
@@ -116,8 +143,10 @@ def main(argv=None) -> int:
     report['ratio_vs_no_transformer'] = s['cacl'] / s['no_transformer']
     report['ratio_naive_over_cacl'] = s['naive'] / s['cacl']
     report['ratio_vs_supervised'] = s['cacl'] / s['supervised']
-    report['clips_per_s'] = {k: args.batch / v for k, v in s.items()
-                             if k != 'floor'}
+    report['clips_per_s'] = {
+        k: args.batch / v
+        for k, v in s.items() if k != 'floor'
+    }
     # The same ratios in model FLOPs: machine-independent, noise-free.
     f = steps['flops_per_step']
     report['flops_ratio'] = dict(
@@ -127,16 +156,20 @@ def main(argv=None) -> int:
     achieved = {k: f / s[k] for k, f in steps['flops_per_step'].items()}
     report['achieved_flops_per_s'] = achieved
     peak = gpu_peak(device, args.amp)
-    report['mfu'] = ({k: v / peak for k, v in achieved.items()}
-                     if peak else None)
+    report['mfu'] = ({
+        k: v / peak
+        for k, v in achieved.items()
+    } if peak else None)
 
     print('retrieval search ...', flush=True)
     report['retrieval_search_s'] = bench_retrieval(
-        device, gallery=int(9537 * args.retrieval_scale),
+        device,
+        gallery=int(9537 * args.retrieval_scale),
         queries=int(3783 * args.retrieval_scale))
     report['retrieval_problem'] = dict(
         gallery=int(9537 * args.retrieval_scale),
-        queries=int(3783 * args.retrieval_scale), topk=50)
+        queries=int(3783 * args.retrieval_scale),
+        topk=50)
 
     print_table(report)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -148,6 +181,7 @@ def main(argv=None) -> int:
 
 def print_table(report: dict) -> None:
     """The figures, flattened, one per line."""
+
     def rows(prefix: str, value):
         if isinstance(value, dict):
             for key, sub in value.items():
@@ -157,8 +191,8 @@ def print_table(report: dict) -> None:
 
     print(f"\n{'measure':<52}{'value':>16}")
     for key, value in rows('', report):
-        shown = (f'{value:16.4g}' if isinstance(value, float) else
-                 f'{value!s:>16}')
+        shown = (f'{value:16.4g}'
+                 if isinstance(value, float) else f'{value!s:>16}')
         print(f'{key:<52}{shown}')
 
 

@@ -20,12 +20,11 @@ user runs (``tools/train.py``, ``tools/retrieval.py`` ...), as a subprocess.
 Writes ``results.json`` and ``results.md`` to the output folder and prints
 the table. ``--collection ROOT`` runs the same stages on your own videos (a
 folder in UCF101's layout; stage 1 then converts its split and fits the
-static probes on it). With several ``--seeds`` each seed gets its own folder and
-``study.json`` / ``study.md`` hold the mean and standard deviation of every
+static probes on it). With several ``--seeds`` each seed gets its own folder
+and ``study.json`` / ``study.md`` hold the mean and standard deviation of every
 row and metric.
 """
 from __future__ import annotations
-
 import argparse
 import functools
 import json
@@ -48,18 +47,21 @@ NAME = 'motion10'
 #: Columns of the table: (key in results.json, header).
 COLUMNS = (('retrieval_r1', 'R@1'), ('retrieval_r5', 'R@5'),
            ('retrieval_r10', 'R@10'), ('retrieval_r20', 'R@20'),
-           ('retrieval_r50', 'R@50'),
-           ('frozen_probe_top1', 'frozen linear probe'),
-           ('finetune_top1', 'fine-tune top-1'),
-           ('finetune_mean_class_acc', 'fine-tune mean class acc'),
+           ('retrieval_r50', 'R@50'), ('frozen_probe_top1',
+                                       'frozen linear probe'),
+           ('finetune_top1', 'fine-tune top-1'), ('finetune_mean_class_acc',
+                                                  'fine-tune mean class acc'),
            ('finetune_10pct_top1', 'fine-tune 10% labels top-1'),
-           ('sdp_heldout_acc', 'edit-distance acc (held out)'),
-           ('embedding_mean_cosine', 'embedding mean cosine'))
-ROW_NAMES = dict(random_init='random init', cacl='CACL',
-                 supervised='supervised (upper bound)',
-                 moco_3d_only='3D-only MoCo + edit distance',
-                 sdp_only='edit distance only',
-                 cacl_no_sdp='CACL without edit distance')
+           ('sdp_heldout_acc',
+            'edit-distance acc (held out)'), ('embedding_mean_cosine',
+                                              'embedding mean cosine'))
+ROW_NAMES = dict(
+    random_init='random init',
+    cacl='CACL',
+    supervised='supervised (upper bound)',
+    moco_3d_only='3D-only MoCo + edit distance',
+    sdp_only='edit distance only',
+    cacl_no_sdp='CACL without edit distance')
 #: Pretraining variants: cfg-options on top of the tiny CACL config.
 VARIANTS = dict(
     cacl={},
@@ -93,12 +95,19 @@ class Demo:
             quick look at the machinery; not the recipe's results).
     """
 
-    def __init__(self, out_dir: str, data_root: str, seed: int,
-                 quiet: bool, start: Optional[float] = None,
-                 collection: Optional[str] = None, split: int = 1,
-                 name: str = NAME, epochs: Optional[int] = None,
-                 lists: Optional[Tuple[str, str, str, Optional[str]]] = None
-                 ) -> None:
+    def __init__(
+            self,
+            out_dir: str,
+            data_root: str,
+            seed: int,
+            quiet: bool,
+            start: Optional[float] = None,
+            collection: Optional[str] = None,
+            split: int = 1,
+            name: str = NAME,
+            epochs: Optional[int] = None,
+            lists: Optional[Tuple[str, str, str,
+                                  Optional[str]]] = None) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
@@ -115,8 +124,9 @@ class Demo:
     # ------------------------------------------------------------ plumbing
     def banner(self, text: str) -> None:
         minutes, seconds = divmod(int(time.time() - self.start), 60)
-        print(f'\n=== [{minutes:02d}:{seconds:02d}] seed {self.seed}: {text}',
-              flush=True)
+        print(
+            f'\n=== [{minutes:02d}:{seconds:02d}] seed {self.seed}: {text}',
+            flush=True)
 
     def run(self, args: List[str], what: str) -> None:
         """Run a tool; its log streams (or goes to demo.log with --quiet)."""
@@ -125,13 +135,17 @@ class Demo:
         with open(self.log_path, 'a') as log:
             log.write(f'\n$ {" ".join(cmd)}\n')
             log.flush()
-            proc = subprocess.Popen(cmd, cwd=REPO, env=env, text=True,
-                                    stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=REPO,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT)
             for line in proc.stdout:
                 log.write(line)
-                if not self.quiet and ('Epoch(' in line and '/' in line
-                                       and ('loss' in line or 'R@1' in line)
+                if not self.quiet and ('Epoch(' in line and '/' in line and
+                                       ('loss' in line or 'R@1' in line)
                                        or 'error' in line.lower()
                                        or 'probe' in line):
                     print('   ' + line.rstrip()[-160:], flush=True)
@@ -175,7 +189,8 @@ class Demo:
         return osp.join(self.collection or self.data_root, 'annotations',
                         'classInd.txt')
 
-    def options(self, extra: Dict[str, object],
+    def options(self,
+                extra: Dict[str, object],
                 train: bool = False) -> List[str]:
         opts = {'randomness.seed': self.seed, **extra}
         if train and self.epochs:
@@ -201,8 +216,10 @@ class Demo:
         if self.collection or self.lists:
             return self.convert()
         self.banner(f'1/5 embedded motion benchmark -> {self.data_root}')
-        self.run(['tools/data/generate_motion_benchmark.py', self.data_root,
-                  '--check'], 'benchmark')
+        self.run([
+            'tools/data/generate_motion_benchmark.py', self.data_root,
+            '--check'
+        ], 'benchmark')
         with open(self.data('static_probes.json')) as f:
             return json.load(f)
 
@@ -213,11 +230,13 @@ class Demo:
         else:
             self.banner(f'1/5 {self.collection}: split {self.split} -> '
                         f'{self.data_root}')
-            self.run(['tools/data/convert_ucf101.py',
-                      osp.join(self.collection, 'annotations'),
-                      self.data_root, '--video-root', self.video_root,
-                      '--name', self.name, '--splits', str(self.split)],
-                     'list conversion')
+            self.run([
+                'tools/data/convert_ucf101.py',
+                osp.join(self.collection,
+                         'annotations'), self.data_root, '--video-root',
+                self.video_root, '--name', self.name, '--splits',
+                str(self.split)
+            ], 'list conversion')
         from cacl_mm.datasets.annotations import (subsample_per_class,
                                                   write_list)
         from cacl_mm.evaluation.probes import frame_probe
@@ -234,12 +253,15 @@ class Demo:
     def frame_encoder(self) -> str:
         self.banner('2/5 stage 0: MoCo on frames (frozen frame encoder)')
         work = self.path('frame_moco')
-        self.run(['tools/train.py', FRAME_CONFIG, '--work-dir', work] +
-                 self.options({
-                     'train_dataloader.dataset.ann_file': self.train_list,
-                     'train_dataloader.dataset.data_prefix.video':
-                     self.video_root,
-                 }, train=True), 'stage 0')
+        self.run(
+            ['tools/train.py', FRAME_CONFIG, '--work-dir', work] +
+            self.options(
+                {
+                    'train_dataloader.dataset.ann_file': self.train_list,
+                    'train_dataloader.dataset.data_prefix.video':
+                    self.video_root,
+                },
+                train=True), 'stage 0')
         return last_checkpoint(work)
 
     def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
@@ -256,45 +278,51 @@ class Demo:
         self.run(['tools/export_backbone.py', ckpt, backbone], 'export')
         # The representation check of the config on the final weights.
         diag = osp.join(work, 'diagnostics')
-        test_opts = {k: v for k, v in opts.items()
-                     if k.startswith(('test_', 'model.'))
-                     and 'frame_encoder_checkpoint' not in k}
+        test_opts = {
+            k: v
+            for k, v in opts.items()
+            if k.startswith(('test_',
+                             'model.')) and 'frame_encoder_checkpoint' not in k
+        }
         test_opts['test_evaluator.2.out_file'] = osp.join(
             diag, 'med_confusion.json')
         os.makedirs(diag, exist_ok=True)
-        self.run(['tools/evaluate.py', CACL_CONFIG, ckpt,
-                  '--work-dir', diag] + self.options(test_opts),
-                 f'diagnostics {name}')
+        self.run(['tools/evaluate.py', CACL_CONFIG, ckpt, '--work-dir', diag] +
+                 self.options(test_opts), f'diagnostics {name}')
         with open(osp.join(diag, 'test_metrics.json')) as f:
             metrics = json.load(f)['metrics']
         row: Dict[str, object] = dict(
             backbone=backbone,
             embedding_mean_cosine=metrics.get('mean_cosine'))
         if 'accuracy' in metrics:
-            row.update(sdp_heldout_acc=metrics['accuracy'],
-                       sdp_chance=metrics['chance'])
+            row.update(
+                sdp_heldout_acc=metrics['accuracy'],
+                sdp_chance=metrics['chance'])
         return row
 
-    def retrieval(self, name: str, backbone: Optional[str]
-                  ) -> Dict[str, float]:
+    def retrieval(self, name: str,
+                  backbone: Optional[str]) -> Dict[str, float]:
         """Retrieval R@k and the frozen-feature linear probe."""
         self.banner(f'4/5 retrieval + frozen linear probe: {ROW_NAMES[name]}')
         work = self.path(f'retrieval_{name}')
-        self.run(['tools/retrieval.py', CACL_CONFIG, backbone or 'none',
-                  '--work-dir', work, '--save-topk', '5',
-                  '--save-features', '--linear-probe',
-                  '--video-root', self.video_root,
-                  '--gallery-list', self.train_list,
-                  '--query-list', self.test_list] +
-                 self.options({}), f'retrieval {name}')
+        self.run([
+            'tools/retrieval.py', CACL_CONFIG, backbone or 'none',
+            '--work-dir', work, '--save-topk', '5', '--save-features',
+            '--linear-probe', '--video-root', self.video_root,
+            '--gallery-list', self.train_list, '--query-list', self.test_list
+        ] + self.options({}), f'retrieval {name}')
         with open(osp.join(work, 'retrieval.json')) as f:
             result = json.load(f)
-        out = {f'retrieval_r{k}': result['metrics'][f'R@{k}']
-               for k in (1, 5, 10, 20, 50)}
+        out = {
+            f'retrieval_r{k}': result['metrics'][f'R@{k}']
+            for k in (1, 5, 10, 20, 50)
+        }
         out['frozen_probe_top1'] = result['linear_probe']['test_acc']
         return out
 
-    def finetune(self, name: str, backbone: Optional[str],
+    def finetune(self,
+                 name: str,
+                 backbone: Optional[str],
                  few_labels: bool = False) -> Dict[str, float]:
         """Fine-tune with all (or 10% of the) train labels, then test."""
         which = '10% of the labels' if few_labels else 'all labels'
@@ -304,7 +332,8 @@ class Demo:
         opts = {
             'train_dataloader.dataset.ann_file':
             self.few_label_list if few_labels else self.train_list,
-            'model.cls_head.num_classes': self.num_classes,
+            'model.cls_head.num_classes':
+            self.num_classes,
         }
         for split in ('train', 'val', 'test'):
             if split != 'train':
@@ -317,18 +346,23 @@ class Demo:
             opts['model.backbone.pretrained'] = backbone
         self.run(['tools/train.py', config, '--work-dir', work] +
                  self.options(opts, train=True), f'fine-tuning {name}')
-        test_opts = {k: v for k, v in opts.items()
-                     if k.startswith(('test_', 'model.cls_head.'))}
-        self.run(['tools/evaluate.py', config,
-                  last_checkpoint(work), '--work-dir', work] +
-                 self.options(test_opts), f'testing {name}')
+        test_opts = {
+            k: v
+            for k, v in opts.items()
+            if k.startswith(('test_', 'model.cls_head.'))
+        }
+        self.run([
+            'tools/evaluate.py', config,
+            last_checkpoint(work), '--work-dir', work
+        ] + self.options(test_opts), f'testing {name}')
         with open(osp.join(work, 'test_metrics.json')) as f:
             metrics = json.load(f)['metrics']
         if few_labels:
             return dict(finetune_10pct_top1=metrics['top1'])
-        return dict(finetune_top1=metrics['top1'],
-                    finetune_mean_class_acc=metrics['mean1'],
-                    checkpoint=last_checkpoint(work))
+        return dict(
+            finetune_top1=metrics['top1'],
+            finetune_mean_class_acc=metrics['mean1'],
+            checkpoint=last_checkpoint(work))
 
     def figures(self, names: List[str]) -> Dict[str, str]:
         """The PNGs into the output folder; name -> file name."""
@@ -336,27 +370,35 @@ class Demo:
                     'edit-distance confusion')
         classes = self.path('classes.txt')
         pretrained = [n for n in names if n in VARIANTS]
-        out = dict(curves='curves.png', retrieval_grid='retrieval_grid.png',
-                   embedding_map='embedding_map.png',
-                   med_confusion='med_confusion.png')
+        out = dict(
+            curves='curves.png',
+            retrieval_grid='retrieval_grid.png',
+            embedding_map='embedding_map.png',
+            med_confusion='med_confusion.png')
         self.run(['tools/plot_curves.py'] +
                  [self.path(f'pretrain_{n}') for n in pretrained] +
                  ['--labels'] + [ROW_NAMES[n] for n in pretrained] +
-                 ['--smooth', '3', '--out', self.path(out['curves'])],
-                 'curves')
-        self.run(['tools/visualize_retrieval.py', self.path('retrieval_cacl'),
-                  '--classes', classes, '--out',
-                  self.path(out['retrieval_grid'])], 'retrieval grid')
+                 ['--smooth', '3', '--out',
+                  self.path(out['curves'])], 'curves')
+        self.run([
+            'tools/visualize_retrieval.py',
+            self.path('retrieval_cacl'), '--classes', classes, '--out',
+            self.path(out['retrieval_grid'])
+        ], 'retrieval grid')
         self.run(['tools/embedding_map.py'] + [
             f'{ROW_NAMES[n]}={self.path(f"retrieval_{n}")}'
-            for n in ('random_init', 'cacl', 'supervised')] + [
-                '--classes', classes, '--seed', str(self.seed), '--out',
-                self.path(out['embedding_map'])], 'embedding map')
-        self.run(['tools/med_confusion.py',
-                  self.path('pretrain_cacl', 'diagnostics',
-                            'med_confusion.json'), '--out',
-                  self.path(out['med_confusion'])],
-                 'edit-distance confusion')
+            for n in ('random_init', 'cacl', 'supervised')
+        ] + [
+            '--classes', classes, '--seed',
+            str(self.seed), '--out',
+            self.path(out['embedding_map'])
+        ], 'embedding map')
+        self.run([
+            'tools/med_confusion.py',
+            self.path('pretrain_cacl', 'diagnostics', 'med_confusion.json'),
+            '--out',
+            self.path(out['med_confusion'])
+        ], 'edit-distance confusion')
         return out
 
     @functools.cached_property
@@ -372,8 +414,9 @@ class Demo:
             labels = []
             for path in (self.train_list, self.test_list):
                 with open(path) as f:
-                    labels += [int(line.split()[-1]) for line in f
-                               if line.strip()]
+                    labels += [
+                        int(line.split()[-1]) for line in f if line.strip()
+                    ]
             return [f'class_{i}' for i in range(max(labels) + 1)]
         index = parse_class_index(self.class_index)
         return sorted(index, key=index.get)
@@ -413,8 +456,11 @@ class Demo:
         supervised_ckpt = random_row.pop('checkpoint')
         for name in names:
             results[name].pop('checkpoint', None)
-        supervised = {k: random_row[k] for k in (
-            'finetune_top1', 'finetune_mean_class_acc', 'finetune_10pct_top1')}
+        supervised = {
+            k: random_row[k]
+            for k in ('finetune_top1', 'finetune_mean_class_acc',
+                      'finetune_10pct_top1')
+        }
         supervised.update(self.retrieval('supervised', supervised_ckpt))
         results['supervised'] = supervised
         names.insert(2, 'supervised')
@@ -422,9 +468,9 @@ class Demo:
         if figures:
             results['figures'] = self.figures(names)
         from cacl_mm.apis.retrieval import count_videos
-        results['dataset'] = (self.collection or (self.lists and
-                                                  self.lists[0]) or
-                              'Embedded motion benchmark')
+        results['dataset'] = (
+            self.collection or (self.lists and self.lists[0])
+            or 'Embedded motion benchmark')
         results['num_classes'] = self.num_classes
         results['split'] = self.split
         if self.epochs:
@@ -451,8 +497,10 @@ def percent(value: Optional[float]) -> str:
 
 def markdown(results: dict) -> str:
     """The results table (percentages) and notes of one seed."""
-    lines = ['| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-             '|' + ' --- |' * (len(COLUMNS) + 1)]
+    lines = [
+        '| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+        '|' + ' --- |' * (len(COLUMNS) + 1)
+    ]
     for name, title in ROW_NAMES.items():
         if name in results:
             lines.append(f'| {title} | ' + ' | '.join(
@@ -480,14 +528,15 @@ def markdown(results: dict) -> str:
                 f"{what} linear probe: {100 * probe['test_acc']:.1f}% test "
                 f"accuracy (chance {100 * probe['chance']:.1f}%).")
     figures = results.get('figures') or {}
-    titles = dict(curves='Pretraining curves: losses, collapse monitor and '
-                  'the representation check',
-                  retrieval_grid='Retrieval: test queries and their top-5 '
-                  'train neighbours (green hit, red miss), CACL',
-                  embedding_map='t-SNE of test-split features: random init, '
-                  'CACL, supervised',
-                  med_confusion='Edit-distance confusion matrix (CACL, '
-                  'held-out clips)')
+    titles = dict(
+        curves='Pretraining curves: losses, collapse monitor and '
+        'the representation check',
+        retrieval_grid='Retrieval: test queries and their top-5 '
+        'train neighbours (green hit, red miss), CACL',
+        embedding_map='t-SNE of test-split features: random init, '
+        'CACL, supervised',
+        med_confusion='Edit-distance confusion matrix (CACL, '
+        'held-out clips)')
     for key, name in figures.items():
         notes += ['', f'### {titles[key]}', '', f'![{key}]({name})']
     return '\n'.join(lines + notes) + '\n'
@@ -505,10 +554,10 @@ def study_summary(per_seed: Sequence[dict]) -> dict:
             values = [r[name].get(key) for r in per_seed]
             if any(v is None for v in values):
                 continue
-            row[key] = dict(mean=float(np.mean(values)),
-                            sd=float(np.std(values, ddof=1))
-                            if len(values) > 1 else 0.0,
-                            values=[float(v) for v in values])
+            row[key] = dict(
+                mean=float(np.mean(values)),
+                sd=float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                values=[float(v) for v in values])
         summary[name] = row
     for key in ('single_frame_probe', 'mean_frame_probe'):
         summary[key] = per_seed[0].get(key)
@@ -518,8 +567,10 @@ def study_summary(per_seed: Sequence[dict]) -> dict:
 
 def study_markdown(summary: dict) -> str:
     """The study table: mean +- sd over seeds (percentages)."""
-    lines = ['| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-             '|' + ' --- |' * (len(COLUMNS) + 1)]
+    lines = [
+        '| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+        '|' + ' --- |' * (len(COLUMNS) + 1)
+    ]
     for name, title in ROW_NAMES.items():
         row = summary.get(name)
         if not row:
@@ -532,44 +583,67 @@ def study_markdown(summary: dict) -> str:
         lines.append(f'| {title} | ' + ' | '.join(cells) + ' |')
     seeds = ', '.join(str(s) for s in summary['seeds'])
     total = sum(summary['elapsed_s']) / 60
-    lines += ['', f'Seeds {seeds}; mean ± sample standard deviation; '
-              f'{total:.0f} min of wall time in all.']
+    lines += [
+        '', f'Seeds {seeds}; mean ± sample standard deviation; '
+        f'{total:.0f} min of wall time in all.'
+    ]
     return '\n'.join(lines) + '\n'
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root',
-                        help='the embedded benchmark\'s folder (default '
-                        'data/motion10); with --collection, where the lists '
-                        'go (default OUT_DIR/lists)')
-    parser.add_argument('--collection',
-                        help='your own videos instead of the benchmark: a '
-                        'folder in UCF101\'s layout (annotations/classInd.txt,'
-                        ' trainlist0N.txt, testlist0N.txt; videos/)')
-    parser.add_argument('--train-list', help='or plain MMAction2 lists '
-                        '("path label" lines): the train list ...')
+    parser.add_argument(
+        '--data-root',
+        help='the embedded benchmark\'s folder (default '
+        'data/motion10); with --collection, where the lists '
+        'go (default OUT_DIR/lists)')
+    parser.add_argument(
+        '--collection',
+        help='your own videos instead of the benchmark: a '
+        'folder in UCF101\'s layout (annotations/classInd.txt,'
+        ' trainlist0N.txt, testlist0N.txt; videos/)')
+    parser.add_argument(
+        '--train-list',
+        help='or plain MMAction2 lists '
+        '("path label" lines): the train list ...')
     parser.add_argument('--test-list', help='... the test list ...')
-    parser.add_argument('--video-root', help='... and the folder their '
-                        'paths are relative to')
-    parser.add_argument('--classes', help='with --train-list: class names, '
-                        'one per line in label order (default class_N)')
-    parser.add_argument('--split', type=int, default=1,
-                        help='the collection\'s split (default 1)')
-    parser.add_argument('--name', help='list file prefix (default: the '
-                        'collection folder\'s name)')
-    parser.add_argument('--epochs', type=int,
-                        help='every training stage\'s max_epochs: a quick '
-                        'look at the machinery, not the recipe\'s results')
+    parser.add_argument(
+        '--video-root',
+        help='... and the folder their '
+        'paths are relative to')
+    parser.add_argument(
+        '--classes',
+        help='with --train-list: class names, '
+        'one per line in label order (default class_N)')
+    parser.add_argument(
+        '--split',
+        type=int,
+        default=1,
+        help='the collection\'s split (default 1)')
+    parser.add_argument(
+        '--name',
+        help='list file prefix (default: the '
+        'collection folder\'s name)')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        help='every training stage\'s max_epochs: a quick '
+        'look at the machinery, not the recipe\'s results')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
-    parser.add_argument('--ablate', action='store_true',
-                        help='add the 3D-only MoCo, edit-distance-only and '
-                        'CACL-without-edit-distance rows')
-    parser.add_argument('--no-figures', action='store_true',
-                        help='skip the PNGs (results.json/.md only)')
-    parser.add_argument('--quiet', action='store_true',
-                        help='stage banners only; tool logs go to demo.log')
+    parser.add_argument(
+        '--ablate',
+        action='store_true',
+        help='add the 3D-only MoCo, edit-distance-only and '
+        'CACL-without-edit-distance rows')
+    parser.add_argument(
+        '--no-figures',
+        action='store_true',
+        help='skip the PNGs (results.json/.md only)')
+    parser.add_argument(
+        '--quiet',
+        action='store_true',
+        help='stage banners only; tool logs go to demo.log')
     args = parser.parse_args(argv)
 
     out_dir = osp.abspath(args.out_dir)
@@ -578,25 +652,33 @@ def main(argv=None) -> int:
     if any(plain) and (collection or not all(plain)):
         parser.error('plain lists need --train-list, --test-list and '
                      '--video-root, and no --collection')
-    lists = (tuple(osp.abspath(p) for p in plain) + (
-        args.classes and osp.abspath(args.classes),) if all(plain) else None)
+    lists = (
+        tuple(osp.abspath(p) for p in plain) +
+        (args.classes and osp.abspath(args.classes), ) if all(plain) else None)
     if collection and not osp.isfile(
             osp.join(collection, 'annotations', 'classInd.txt')):
         parser.error(f'{collection}/annotations/classInd.txt not found: '
                      '--collection takes a folder in UCF101\'s layout')
-    data_root = osp.abspath(args.data_root or (
-        osp.join(out_dir, 'lists') if collection or lists
-        else 'data/motion10'))
-    name = args.name or (osp.basename(collection) if collection else
-                         'own' if lists else NAME)
+    data_root = osp.abspath(
+        args.data_root or (osp.join(out_dir, 'lists')
+                           if collection or lists else 'data/motion10'))
+    name = args.name or (osp.basename(collection)
+                         if collection else 'own' if lists else NAME)
     start = time.time()
     per_seed = []
     for seed in args.seeds:
         seed_dir = out_dir if len(args.seeds) == 1 else osp.join(
             out_dir, f'seed_{seed}')
-        demo = Demo(seed_dir, data_root, seed, args.quiet,
-                    collection=collection, split=args.split, name=name,
-                    epochs=args.epochs, lists=lists)
+        demo = Demo(
+            seed_dir,
+            data_root,
+            seed,
+            args.quiet,
+            collection=collection,
+            split=args.split,
+            name=name,
+            epochs=args.epochs,
+            lists=lists)
         results = demo.main_job(args.ablate, figures=not args.no_figures)
         demo.banner(f'done: {seed_dir}/results.json, results.md')
         print(markdown(results))

@@ -2,13 +2,13 @@
 
     python tools/retrieval.py CONFIG none --work-dir W_random --save-features
     python tools/retrieval.py CONFIG CKPT --work-dir W_cacl --save-features
-    python tools/embedding_map.py "random init=W_random" "CACL=W_cacl" --out map.png
+    python tools/embedding_map.py "random init=W_random" "CACL=W_cacl" \
+        --out map.png
 
 Each argument is ``TITLE=PATH`` with PATH a retrieval work dir (or its
 ``retrieval_features.npz``); the query (test split) features are mapped.
 """
 from __future__ import annotations
-
 import argparse
 import os.path as osp
 import sys
@@ -34,17 +34,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('panels', nargs='+', help='TITLE=PATH')
     parser.add_argument('--out', required=True, help='PNG file')
-    parser.add_argument('--classes', help='class names, one per line, by label')
+    parser.add_argument(
+        '--classes', help='class names, one per line, by label')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--size', type=int, nargs=2, default=(1400, 650),
-                        metavar=('WIDTH', 'HEIGHT'))
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(1400, 650),
+        metavar=('WIDTH', 'HEIGHT'))
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
     from cacl_mm.utils.cli import read_class_names, run_tool
     from cacl_mm.visualization.embedding_map import plot_embedding_maps
-    return run_tool('embedding_map', lambda: plot_embedding_maps(
-        [load_panel(p) for p in args.panels], args.out,
-        read_class_names(args.classes), args.seed, tuple(args.size)))
+    return run_tool(
+        'embedding_map', lambda: plot_embedding_maps(
+            [load_panel(p) for p in args.panels], args.out,
+            read_class_names(args.classes), args.seed, tuple(args.size)))
 
 
 if __name__ == '__main__':

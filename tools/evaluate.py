@@ -10,7 +10,6 @@ a checkpoint that does not fit the config (another
 ``model.cls_head.num_classes``) fails instead of scoring a random head.
 """
 from __future__ import annotations
-
 import argparse
 import json
 import sys
@@ -23,8 +22,11 @@ def main(argv=None) -> int:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, as tools/test.py')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='config overrides, as tools/test.py')
     args = parser.parse_args(argv)
 
     from cacl_mm.apis.recognition import test_recognizer

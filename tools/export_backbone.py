@@ -26,7 +26,9 @@ def plain(value):
     return value
 
 
-def export(checkpoint: str, out: str, config: str = None,
+def export(checkpoint: str,
+           out: str,
+           config: str = None,
            prefix: str = 'backbone.') -> dict:
     """Write the backbone state dict of ``checkpoint`` to ``out``."""
     # Imported here, not at the top: ``--help`` answers without torch.
@@ -44,15 +46,17 @@ def export(checkpoint: str, out: str, config: str = None,
         backbone_cfg = backbone_config_from_checkpoint(
             load_checkpoint_dict(checkpoint))
         if backbone_cfg is None:
-            raise ValueError(f'{checkpoint} has no saved config; pass --config')
+            raise ValueError(
+                f'{checkpoint} has no saved config; pass --config')
     # Backbones build their layers through mmcv's registries by name
     # (R(2+1)D's Conv2plus1d): MMAction2's scope must be the default.
     init_default_scope('mmaction')
     backbone = MODELS.build(backbone_cfg)
     state = backbone_state_dict(checkpoint, backbone, prefix)
-    save_atomic(dict(state_dict=state,
-                     meta=dict(source=checkpoint,
-                               backbone=plain(backbone_cfg))), out)
+    save_atomic(
+        dict(
+            state_dict=state,
+            meta=dict(source=checkpoint, backbone=plain(backbone_cfg))), out)
     return state
 
 
@@ -60,7 +64,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint')
     parser.add_argument('out')
-    parser.add_argument('--config', help='config whose model.backbone to export')
+    parser.add_argument(
+        '--config', help='config whose model.backbone to export')
     parser.add_argument('--prefix', default='backbone.')
     args = parser.parse_args(argv)
     try:

@@ -11,7 +11,6 @@ chance) wherever it runs: ``tools/test.py`` on a pretraining config (its
 representation check during pretraining (``val_evaluator.2.out_file``).
 """
 from __future__ import annotations
-
 import argparse
 import json
 import sys
@@ -33,8 +32,10 @@ def main(argv=None) -> int:
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f'not a square matrix: shape {matrix.shape}')
     except (OSError, KeyError, ValueError, TypeError) as error:
-        print(f'med_confusion: error: cannot read a matrix from {args.json}: '
-              f'{error}', file=sys.stderr)
+        print(
+            f'med_confusion: error: cannot read a matrix from {args.json}: '
+            f'{error}',
+            file=sys.stderr)
         return 2
     print(plot_med_confusion(matrix, args.out, title=args.title))
     return 0

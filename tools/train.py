@@ -20,8 +20,8 @@ def mmaction_tool(name: str) -> str:
     spec = importlib.util.find_spec('mmaction')
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError('mmaction2 is not installed')
-    path = osp.join(list(spec.submodule_search_locations)[0], '.mim', 'tools',
-                    name)
+    path = osp.join(
+        list(spec.submodule_search_locations)[0], '.mim', 'tools', name)
     if not osp.isfile(path):
         raise FileNotFoundError(f'mmaction2 does not ship {path}')
     return path
@@ -37,12 +37,17 @@ def show_help(path: str) -> None:
     from mmengine.config import DictAction
     with open(path) as f:
         tree = ast.parse(f.read(), path)
-    parse_args = [node for node in tree.body if isinstance(
-        node, ast.FunctionDef) and node.name == 'parse_args']
+    parse_args = [
+        node for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == 'parse_args'
+    ]
     if not parse_args:
         return  # another layout: the full tool prints the help
-    namespace = dict(argparse=__import__('argparse'), os=__import__('os'),
-                     osp=osp, DictAction=DictAction)
+    namespace = dict(
+        argparse=__import__('argparse'),
+        os=__import__('os'),
+        osp=osp,
+        DictAction=DictAction)
     exec(compile(ast.Module(parse_args, []), path, 'exec'), namespace)
     namespace['parse_args']()
 

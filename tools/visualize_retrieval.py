@@ -1,4 +1,4 @@
-"""Retrieval grid: a few test queries and their top-k train neighbours, hit/miss.
+"""Retrieval grid: test queries and their top-k train neighbours, hit or miss.
 
     python tools/retrieval.py CONFIG CKPT --work-dir W --save-topk 5
     python tools/visualize_retrieval.py W --out W/retrieval_grid.png
@@ -7,7 +7,6 @@ Reads ``W/retrieval.json`` (lists and video root of the run) and
 ``W/retrieval_topk.json``.
 """
 from __future__ import annotations
-
 import argparse
 import json
 import os.path as osp
@@ -38,10 +37,11 @@ def main(argv=None) -> int:
     parser.add_argument('--out', help='default: WORK_DIR/retrieval_grid.png')
     parser.add_argument('--num-queries', type=int, default=4)
     parser.add_argument('--topk', type=int, default=5)
-    parser.add_argument('--frames', type=int, default=3,
-                        help='frames shown per clip')
+    parser.add_argument(
+        '--frames', type=int, default=3, help='frames shown per clip')
     parser.add_argument('--tile', type=int, default=64, help='frame size (px)')
-    parser.add_argument('--classes', help='class names, one per line, by label')
+    parser.add_argument(
+        '--classes', help='class names, one per line, by label')
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
     from cacl_mm.utils.cli import read_class_names, run_tool
@@ -52,8 +52,8 @@ def main(argv=None) -> int:
         summary, rows = load_run(args.work_dir)
         return draw_retrieval_grid(
             rows, read_list(summary['gallery_list']),
-            read_list(summary['query_list']), summary['video_root'],
-            args.out or osp.join(args.work_dir, 'retrieval_grid.png'),
+            read_list(summary['query_list']), summary['video_root'], args.out
+            or osp.join(args.work_dir, 'retrieval_grid.png'),
             read_class_names(args.classes), args.num_queries, args.topk,
             args.frames, args.tile)
 

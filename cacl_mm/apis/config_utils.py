@@ -1,6 +1,5 @@
 """Reading clip settings out of MMAction2 configs."""
 from __future__ import annotations
-
 from typing import Iterator, List, Optional
 
 
@@ -37,8 +36,9 @@ def crop_size_of(dataset_cfg: dict, default: int = 112) -> int:
     size = None
     for transform in iter_transforms(dataset_cfg):
         scale = transform.get('scale')
-        if (transform.get('type') == 'Resize' and not transform.get(
-                'keep_ratio', True) and scale and scale[0] == scale[1]):
+        if (transform.get('type') == 'Resize'
+                and not transform.get('keep_ratio', True) and scale
+                and scale[0] == scale[1]):
             size = int(scale[0])
         if transform.get('type') in ('CenterCrop', 'RandomCrop'):
             size = int(transform.get('crop_size', size or default))

@@ -5,14 +5,15 @@
 print, and loads the checkpoint strictly.
 """
 from __future__ import annotations
-
 import json
 import os
 import os.path as osp
 from typing import Dict, Optional
 
 
-def test_recognizer(config: str, checkpoint: str, work_dir: str,
+def test_recognizer(config: str,
+                    checkpoint: str,
+                    work_dir: str,
                     cfg_options: Optional[dict] = None) -> Dict[str, float]:
     """Run the config's test loop on ``checkpoint``; returns the metrics."""
     from mmengine.config import Config
@@ -38,6 +39,8 @@ def test_recognizer(config: str, checkpoint: str, work_dir: str,
     result = {k.split('/')[-1]: float(v) for k, v in metrics.items()}
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'test_metrics.json'), 'w') as f:
-        json.dump(dict(config=config, checkpoint=checkpoint, metrics=result),
-                  f, indent=2)
+        json.dump(
+            dict(config=config, checkpoint=checkpoint, metrics=result),
+            f,
+            indent=2)
     return result

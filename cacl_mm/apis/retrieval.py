@@ -1,6 +1,5 @@
 """Video retrieval through mmengine's Runner: config building and running."""
 from __future__ import annotations
-
 import json
 import os
 import os.path as osp
@@ -22,12 +21,13 @@ def count_videos(list_file: str) -> int:
 
 
 def val_list_for(train_list: str) -> str:
-    """MMAction2's naming: ``..._train_split_N_...`` -> ``..._val_split_N_...``."""
+    """MMAction2's naming: ``..._train_split_N_...`` -> ``..._val_...``."""
     if '_train_' not in osp.basename(train_list):
         raise ValueError(f'cannot derive the test list from {train_list}; '
                          'pass --query-list')
-    return osp.join(osp.dirname(train_list),
-                    osp.basename(train_list).replace('_train_', '_val_'))
+    return osp.join(
+        osp.dirname(train_list),
+        osp.basename(train_list).replace('_train_', '_val_'))
 
 
 #: Keys of the retrieval config that the source config sets.
@@ -41,14 +41,16 @@ def crop_options(crop_size: int) -> Dict[str, object]:
     return {
         'test_dataloader.dataset.pipeline.3.scale':
         (-1, int(round(crop_size * 128 / 112))),
-        'test_dataloader.dataset.pipeline.4.crop_size': crop_size,
+        'test_dataloader.dataset.pipeline.4.crop_size':
+        crop_size,
     }
 
 
-def build_retrieval_cfg(base: str, source: Config, work_dir: str,
+def build_retrieval_cfg(base: str,
+                        source: Config,
+                        work_dir: str,
                         model_key: str = 'backbone',
-                        options: Optional[Dict[str, object]] = None
-                        ) -> Config:
+                        options: Optional[Dict[str, object]] = None) -> Config:
     """The retrieval config ``base`` for the model of ``source``.
 
     From ``source`` come the backbone (``model.<model_key>``; the
@@ -89,7 +91,8 @@ def build_retrieval_cfg(base: str, source: Config, work_dir: str,
         sampler.get('frame_interval', 2),
         'test_dataloader.dataset.data_prefix.video':
         train_ds.get('data_prefix', {}).get('video', ''),
-        GALLERY_KEY: train_ds['ann_file'],
+        GALLERY_KEY:
+        train_ds['ann_file'],
         **crop_options(crop_size_of(train_ds)),
     }
     options = dict(options or {})
@@ -103,7 +106,8 @@ def build_retrieval_cfg(base: str, source: Config, work_dir: str,
     return cfg
 
 
-def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
+def run_retrieval(retrieval_cfg: Config,
+                  checkpoint: Optional[str],
                   prefix: Optional[str] = None,
                   linear_probe: bool = False) -> Dict[str, float]:
     """Load the backbone weights and run the test loop.
@@ -130,7 +134,8 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
     from ..utils import backbone_state_dict
 
     runner = Runner.from_cfg(retrieval_cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
     if checkpoint:
         model.backbone.load_state_dict(
             backbone_state_dict(checkpoint, model.backbone, prefix))
@@ -144,16 +149,19 @@ def run_retrieval(retrieval_cfg: Config, checkpoint: Optional[str],
     result = {k.split('/')[-1]: v for k, v in metrics.items()}
     if is_main_process():
         dataset = retrieval_cfg.test_dataloader.dataset
-        record = dict(checkpoint=checkpoint, metrics=result,
-                      feature=retrieval_cfg.model.feature,
-                      gallery_list=dataset.gallery_ann_file,
-                      query_list=dataset.query_ann_file,
-                      video_root=dataset.data_prefix.video)
+        record = dict(
+            checkpoint=checkpoint,
+            metrics=result,
+            feature=retrieval_cfg.model.feature,
+            gallery_list=dataset.gallery_ann_file,
+            query_list=dataset.query_ann_file,
+            video_root=dataset.data_prefix.video)
         if linear_probe:
             from ..evaluation.probes import frozen_feature_probe
             record['linear_probe'] = frozen_feature_probe(features_file)
         os.makedirs(retrieval_cfg.work_dir, exist_ok=True)
-        with open(osp.join(retrieval_cfg.work_dir, 'retrieval.json'), 'w') as f:
+        with open(osp.join(retrieval_cfg.work_dir, 'retrieval.json'),
+                  'w') as f:
             json.dump(record, f, indent=2)
         if linear_probe:
             result['linear_probe_top1'] = record['linear_probe']['test_acc']

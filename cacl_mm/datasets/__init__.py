@@ -3,5 +3,7 @@ from .robust_video_dataset import (BadVideoError, RetrievalVideoDataset,
 from .samplers import RepeatSampler
 from .transforms import MEDPermutationSampler, MultiViewClip, ShuffleByMED
 
-__all__ = ['BadVideoError', 'RetrievalVideoDataset', 'RobustVideoDataset', 'ShuffleByMED',
-           'MEDPermutationSampler', 'MultiViewClip', 'RepeatSampler']
+__all__ = [
+    'BadVideoError', 'RetrievalVideoDataset', 'RobustVideoDataset',
+    'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip', 'RepeatSampler'
+]

@@ -7,7 +7,6 @@ These converters read the files exactly as the datasets distribute them
 report every problem with the file and line at fault.
 """
 from __future__ import annotations
-
 import glob
 import os
 import os.path as osp
@@ -46,24 +45,26 @@ def check_video(video_root: Optional[str], rel: str, ann_path: str,
                 line: int) -> None:
     """Raise if ``video_root`` is given and the video is not in it."""
     if video_root is not None and not osp.isfile(osp.join(video_root, rel)):
-        raise AnnotationError(
-            ann_path, line, f'video {rel!r} not found under {video_root}')
+        raise AnnotationError(ann_path, line,
+                              f'video {rel!r} not found under {video_root}')
 
 
 def parse_class_index(path: str) -> Dict[str, int]:
-    """UCF101 ``classInd.txt`` (``<1-based index> <ClassName>``) -> name: index0."""
+    """UCF101 ``classInd.txt`` (``<index from 1> <Class>``) -> name: index0."""
     classes: Dict[str, int] = {}
     for number, text in read_lines(path):
         parts = text.split()
         if len(parts) != 2 or not parts[0].isdigit():
-            raise AnnotationError(path, number,
-                                  f'expected "<index> <ClassName>", got {text!r}')
+            raise AnnotationError(
+                path, number, f'expected "<index> <ClassName>", got {text!r}')
         index = int(parts[0])
         if index != len(classes) + 1:
             raise AnnotationError(
-                path, number, f'class index {index}, expected {len(classes) + 1}')
+                path, number,
+                f'class index {index}, expected {len(classes) + 1}')
         if parts[1] in classes:
-            raise AnnotationError(path, number, f'duplicate class {parts[1]!r}')
+            raise AnnotationError(path, number,
+                                  f'duplicate class {parts[1]!r}')
         classes[parts[1]] = index - 1
     if not classes:
         raise AnnotationError(path, None, 'no classes')
@@ -87,8 +88,8 @@ def _ucf_list(path: str, classes: Dict[str, int], with_index: bool,
         label = classes[folder]
         if len(parts) == 2:
             if not parts[1].isdigit():
-                raise AnnotationError(path, number,
-                                      f'class index {parts[1]!r} is not a number')
+                raise AnnotationError(
+                    path, number, f'class index {parts[1]!r} is not a number')
             if int(parts[1]) - 1 != label:
                 raise AnnotationError(
                     path, number, f'class index {parts[1]} but folder '
@@ -101,8 +102,10 @@ def _ucf_list(path: str, classes: Dict[str, int], with_index: bool,
     return out
 
 
-def convert_ucf101(ann_dir: str, split: int,
-                   video_root: Optional[str] = None) -> Tuple[List[str], List[str]]:
+def convert_ucf101(
+        ann_dir: str,
+        split: int,
+        video_root: Optional[str] = None) -> Tuple[List[str], List[str]]:
     """One UCF101 split as MMAction2 lines.
 
     Args:
@@ -126,19 +129,21 @@ def convert_ucf101(ann_dir: str, split: int,
 
 def ucf101_splits(ann_dir: str) -> List[int]:
     """Splits N with both ``trainlist0N.txt`` and ``testlist0N.txt``."""
-    return [split for split in (1, 2, 3) if all(
-        osp.isfile(osp.join(ann_dir, f'{side}list{split:02d}.txt'))
-        for side in ('train', 'test'))]
+    return [
+        split for split in (1, 2, 3) if all(
+            osp.isfile(osp.join(ann_dir, f'{side}list{split:02d}.txt'))
+            for side in ('train', 'test'))
+    ]
 
 
 _HMDB_SPLIT = re.compile(r'^(?P<action>.+)_test_split(?P<split>\d)\.txt$')
 
 
 def hmdb51_classes(split_dir: str, split: int) -> List[str]:
-    """Actions with a ``<action>_test_split<N>.txt`` file, sorted (label order)."""
+    """Actions with an ``<action>_test_split<N>.txt`` file, in label order."""
     actions = sorted(
-        _HMDB_SPLIT.match(osp.basename(p)).group('action') for p in glob.glob(
-            osp.join(split_dir, f'*_test_split{split}.txt')))
+        _HMDB_SPLIT.match(osp.basename(p)).group('action')
+        for p in glob.glob(osp.join(split_dir, f'*_test_split{split}.txt')))
     if not actions:
         raise AnnotationError(split_dir, None,
                               f'no *_test_split{split}.txt files')
@@ -147,14 +152,19 @@ def hmdb51_classes(split_dir: str, split: int) -> List[str]:
 
 def hmdb51_splits(split_dir: str) -> List[int]:
     """Splits N with at least one ``<action>_test_splitN.txt``."""
-    found = {int(m.group('split')) for m in (
-        _HMDB_SPLIT.match(osp.basename(p))
-        for p in glob.glob(osp.join(split_dir, '*_test_split*.txt'))) if m}
+    found = {
+        int(m.group('split'))
+        for m in (_HMDB_SPLIT.match(osp.basename(p))
+                  for p in glob.glob(osp.join(split_dir, '*_test_split*.txt')))
+        if m
+    }
     return sorted(found)
 
 
-def convert_hmdb51(split_dir: str, split: int,
-                   video_root: Optional[str] = None) -> Tuple[List[str], List[str]]:
+def convert_hmdb51(
+        split_dir: str,
+        split: int,
+        video_root: Optional[str] = None) -> Tuple[List[str], List[str]]:
     """One HMDB51 split as MMAction2 lines (labels: sorted action names).
 
     Args:
@@ -194,7 +204,8 @@ def write_list(path: str, lines: List[str]) -> str:
     return path
 
 
-def subsample_per_class(lines: List[str], fraction: float,
+def subsample_per_class(lines: List[str],
+                        fraction: float,
                         seed: int = 0) -> List[str]:
     """A class-balanced subset of MMAction2 list lines (a few-label split).
 
@@ -225,6 +236,6 @@ def subsample_per_class(lines: List[str], fraction: float,
 
 
 def list_file_names(name: str, split: int) -> Tuple[str, str]:
-    """MMAction2's names: ``<name>_train_split_N_videos.txt`` and ``..._val_...``."""
+    """MMAction2's ``<name>_train_split_N_videos.txt`` and ``..._val_...``."""
     return (f'{name}_train_split_{split}_videos.txt',
             f'{name}_val_split_{split}_videos.txt')

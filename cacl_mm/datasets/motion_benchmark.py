@@ -32,7 +32,6 @@ A split never puts one group on both sides (UCF101's protocol), so a test
 video's background, object and colours were never seen in training.
 """
 from __future__ import annotations
-
 import os
 import os.path as osp
 from dataclasses import dataclass
@@ -46,14 +45,16 @@ from ..utils.atomic import atomic_write_path
 #: another version is regenerated, never silently reused.
 GENERATOR_VERSION = 2
 
-CLASSES: Tuple[str, ...] = (
-    'MoveLeft', 'MoveRight', 'MoveUp', 'MoveDown', 'Approach', 'Recede',
-    'Spin', 'Shake', 'Pulse', 'Still')
+CLASSES: Tuple[str,
+               ...] = ('MoveLeft', 'MoveRight', 'MoveUp', 'MoveDown',
+                       'Approach', 'Recede', 'Spin', 'Shake', 'Pulse', 'Still')
 
 #: Unit-direction of each translation class in image coordinates (x right,
 #: y down).
 TRANSLATIONS: Dict[str, Tuple[float, float]] = {
-    'MoveLeft': (-1., 0.), 'MoveRight': (1., 0.), 'MoveUp': (0., -1.),
+    'MoveLeft': (-1., 0.),
+    'MoveRight': (1., 0.),
+    'MoveUp': (0., -1.),
     'MoveDown': (0., 1.)
 }
 
@@ -63,8 +64,8 @@ SHAPES: Tuple[np.ndarray, ...] = (
     np.array([[-1, -1], [1, -1], [1, -0.2], [-0.2, -0.2], [-0.2, 1], [-1, 1]]),
     np.array([[-1, -0.7], [1, 0], [-1, 0.7], [-0.5, 0]]),
     np.array([[-1, -1], [0.4, -1], [1, 0.3], [0.2, 1], [-0.6, 0.6]]),
-    np.array([[-1, -0.3], [0.2, -0.3], [0.2, -1], [1, 0], [0.2, 1],
-              [0.2, 0.3], [-1, 0.3]]),
+    np.array([[-1, -0.3], [0.2, -0.3], [0.2, -1], [1, 0], [0.2, 1], [0.2, 0.3],
+              [-1, 0.3]]),
 )
 
 #: Scale range swept by Approach / Recede over a whole video (and the range
@@ -110,17 +111,21 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if self.size < 64 or self.size % 16:
             # decord 0.6.0 mis-sizes some small XVID frames (48 px, seen here).
-            raise ValueError(f'size must be a multiple of 16 and >= 64, got {self.size}')
+            raise ValueError(
+                f'size must be a multiple of 16 and >= 64, got {self.size}')
         if self.num_groups < 3:
-            raise ValueError(f'num_groups must be >= 3 (one third is held out), '
-                             f'got {self.num_groups}')
+            raise ValueError(
+                f'num_groups must be >= 3 (one third is held out), '
+                f'got {self.num_groups}')
         if self.num_frames < 16:
-            raise ValueError(f'num_frames must be >= 16, got {self.num_frames}')
+            raise ValueError(
+                f'num_frames must be >= 16, got {self.num_frames}')
         if not 2 <= self.num_classes <= len(CLASSES):
             raise ValueError(f'num_classes must be 2..{len(CLASSES)}, got '
                              f'{self.num_classes}')
         if not 1 <= self.num_splits <= 3:
-            raise ValueError(f'num_splits must be 1, 2 or 3, got {self.num_splits}')
+            raise ValueError(
+                f'num_splits must be 1, 2 or 3, got {self.num_splits}')
 
     @property
     def classes(self) -> Tuple[str, ...]:
@@ -155,8 +160,8 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
         pattern = ((np.floor(xx * cells) + np.floor(yy * cells)) % 2) * 2 - 1
     else:  # smooth blobs
         coarse = rng.normal(size=(5, 5)).astype(np.float32)
-        pattern = cv2.resize(coarse, (size, size),
-                             interpolation=cv2.INTER_CUBIC)
+        pattern = cv2.resize(
+            coarse, (size, size), interpolation=cv2.INTER_CUBIC)
         pattern /= np.abs(pattern).max() + 1e-6
     low, high = rng.uniform(10, 60, 3), rng.uniform(50, 120, 3)
     mix = (pattern[..., None] + 1) / 2
@@ -212,8 +217,9 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
         position += np.outer(frames, TRANSLATIONS[label]) * nuisance['speed']
     elif label == 'Shake':
         phase = rng.uniform(0, 2 * np.pi)
-        position[:, 0] += (SHAKE_AMPLITUDE * nuisance['speed'] *
-                           np.sin(2 * np.pi * frames / SHAKE_PERIOD + phase))
+        position[:, 0] += (
+            SHAKE_AMPLITUDE * nuisance['speed'] *
+            np.sin(2 * np.pi * frames / SHAKE_PERIOD + phase))
 
     angle = np.full(length, nuisance['angle'])
     if label == 'Spin':  # either way round
@@ -253,17 +259,21 @@ def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
         # The scene is a torus: an object leaving one side enters the other.
         for dx, dy in offsets:
             points = polygon + traj['position'][t] + (dx, dy)
-            cv2.fillPoly(mask, [np.round(points * 4).astype(np.int32)], 255,
-                         lineType=cv2.LINE_AA, shift=2)
+            cv2.fillPoly(
+                mask, [np.round(points * 4).astype(np.int32)],
+                255,
+                lineType=cv2.LINE_AA,
+                shift=2)
         alpha = (mask.astype(np.float32) / 255)[..., None]
-        frame = nuisance['background'] * (1 - alpha) + nuisance['colour'] * alpha
+        frame = nuisance['background'] * (1 -
+                                          alpha) + nuisance['colour'] * alpha
         frame += rng.normal(0, nuisance['noise'], frame.shape)
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
     return frames
 
 
 def write_video(path: str, frames: np.ndarray, fps: int = 25) -> None:
-    """Write BGR frames as an XVID ``.avi`` (UCF101's container), atomically."""
+    """BGR frames as an XVID ``.avi`` (UCF101's container), atomically."""
     import cv2
     with atomic_write_path(path, suffix='.avi') as tmp:
         writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'XVID'), fps,
@@ -289,13 +299,13 @@ def plan(spec: BenchmarkSpec) -> List[Tuple[str, int, int]]:
 
 def generate_one(root: str, spec: BenchmarkSpec, label: str, group: int,
                  clip: int) -> str:
-    """Render and write one video; deterministic in (seed, class, group, clip)."""
+    """Render and write one video, determined by (seed, class, group, clip)."""
     clip_rng = np.random.default_rng(
         [spec.seed, group, CLASSES.index(label), clip])
     rel = video_name(label, group, clip)
-    write_video(osp.join(root, 'videos', rel),
-                render_video(label, clip_rng, group_nuisance(spec, group),
-                             spec))
+    write_video(
+        osp.join(root, 'videos', rel),
+        render_video(label, clip_rng, group_nuisance(spec, group), spec))
     return rel
 
 
@@ -318,8 +328,7 @@ def write_official_lists(root: str, spec: BenchmarkSpec) -> List[str]:
             f.write(''.join(line + '\r\n' for line in lines))
         written.append(path)
 
-    write('classInd.txt',
-          [f'{i + 1} {c}' for i, c in enumerate(spec.classes)])
+    write('classInd.txt', [f'{i + 1} {c}' for i, c in enumerate(spec.classes)])
     for split in range(1, spec.num_splits + 1):
         held_out = set(held_out_groups(spec, split))
         train, test = [], []
@@ -339,8 +348,10 @@ def _generate_task(task: tuple) -> str:
     return generate_one(root, spec, label, group, clip)
 
 
-def generate_benchmark(root: str, spec: BenchmarkSpec,
-                       name: str = 'motion10', workers: int = 2,
+def generate_benchmark(root: str,
+                       spec: BenchmarkSpec,
+                       name: str = 'motion10',
+                       workers: int = 2,
                        few_label_fraction: float = 0.1) -> dict:
     """Write (or reuse) the benchmark under ``root``; returns the manifest.
 
@@ -363,23 +374,28 @@ def generate_benchmark(root: str, spec: BenchmarkSpec,
     if spec.num_classes == len(CLASSES):
         # Manifests written before num_classes existed stay valid.
         del spec_fields['num_classes']
-    manifest = dict(spec=spec_fields, name=name,
-                    few_label_fraction=few_label_fraction,
-                    generator_version=GENERATOR_VERSION)
+    manifest = dict(
+        spec=spec_fields,
+        name=name,
+        few_label_fraction=few_label_fraction,
+        generator_version=GENERATOR_VERSION)
     todo = [(root, spec, *item) for item in plan(spec)]
     if osp.isfile(manifest_path):
         with open(manifest_path) as f:
             if json.load(f) == manifest:
-                todo = [t for t in todo if not osp.isfile(
-                    osp.join(root, 'videos', video_name(*t[2:])))]
+                todo = [
+                    t for t in todo if not osp.isfile(
+                        osp.join(root, 'videos', video_name(*t[2:])))
+                ]
             else:
-                print(f'{manifest_path} was made with other settings: '
-                      'regenerating', file=sys.stderr)
+                print(
+                    f'{manifest_path} was made with other settings: '
+                    'regenerating',
+                    file=sys.stderr)
     if todo:
         print(f'writing {len(todo)} videos to {root}/videos')
         if workers > 1:
-            track_parallel_progress(_generate_task, todo, workers,
-                                    chunksize=4)
+            track_parallel_progress(_generate_task, todo, workers, chunksize=4)
         else:
             track_progress(_generate_task, todo)
     else:
@@ -387,13 +403,14 @@ def generate_benchmark(root: str, spec: BenchmarkSpec,
     ann_dir = osp.join(root, 'annotations')
     write_official_lists(root, spec)
     for split in range(1, spec.num_splits + 1):
-        train, test = convert_ucf101(ann_dir, split,
-                                     video_root=osp.join(root, 'videos'))
+        train, test = convert_ucf101(
+            ann_dir, split, video_root=osp.join(root, 'videos'))
         train_name, test_name = list_file_names(name, split)
         write_list(osp.join(root, train_name), train)
         write_list(osp.join(root, test_name), test)
-        write_list(osp.join(root, few_label_list_name(name, split)),
-                   subsample_per_class(train, few_label_fraction, seed=split))
+        write_list(
+            osp.join(root, few_label_list_name(name, split)),
+            subsample_per_class(train, few_label_fraction, seed=split))
     with open(manifest_path, 'w') as f:
         json.dump(manifest, f, indent=2)
     return manifest

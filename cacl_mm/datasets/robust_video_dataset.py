@@ -1,4 +1,4 @@
-"""``RobustVideoDataset``: MMAction2's ``VideoDataset`` that survives bad files.
+"""``RobustVideoDataset``: MMAction2's ``VideoDataset``, surviving bad files.
 
 Real video collections always hold a few broken files. MMAction2's
 ``VideoDataset`` lets a decoder error escape from a worker as an opaque
@@ -20,7 +20,6 @@ turns a malformed list line into a bare ``ValueError``. This subclass:
   silent skip would bias a metric).
 """
 from __future__ import annotations
-
 import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Union
@@ -91,7 +90,7 @@ class RobustVideoDataset(VideoDataset):
 
     # ------------------------------------------------------------ list file
     def load_data_list(self) -> List[dict]:
-        """Validate every line of the list file, then read it as MMAction2 does.
+        """Validate every line of the list file, then read it as MMAction2.
 
         Raises:
             AnnotationError: Naming ``file:line`` and the problem.
@@ -195,9 +194,11 @@ class RobustVideoDataset(VideoDataset):
             raise error
         if error.path not in self._warned_paths:
             self._warned_paths.add(error.path)
-            print_log(f'skipping {error}; another sample is drawn '
-                      '(bad_video_policy="skip")', logger='current',
-                      level=30)
+            print_log(
+                f'skipping {error}; another sample is drawn '
+                '(bad_video_policy="skip")',
+                logger='current',
+                level=30)
         self._pending_skips.append(dict(path=error.path, reason=error.reason))
         return None
 

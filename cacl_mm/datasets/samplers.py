@@ -1,6 +1,5 @@
 """``RepeatSampler``: several passes over the dataset per epoch."""
 from __future__ import annotations
-
 from typing import Iterator, Optional, Sized
 
 from mmengine.dataset import DefaultSampler
@@ -44,8 +43,11 @@ class RepeatSampler(DefaultSampler):
         if self.num_videos == 0:
             raise ValueError('RepeatSampler: the dataset is empty')
         # DefaultSampler only counts its dataset: a range of the slots.
-        super().__init__(range(self.num_videos * times), shuffle=shuffle,
-                         seed=seed, round_up=round_up)
+        super().__init__(
+            range(self.num_videos * times),
+            shuffle=shuffle,
+            seed=seed,
+            round_up=round_up)
 
     def __iter__(self) -> Iterator[int]:
         """Dataset indices: the slots of ``DefaultSampler``, modulo videos."""

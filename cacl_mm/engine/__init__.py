@@ -1,5 +1,7 @@
 from .hooks import (AtomicCheckpointHook, EpochSeedHook, FiniteGradientHook,
                     MoCoQueueHook, SkippedVideosHook)
 
-__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'FiniteGradientHook',
-           'MoCoQueueHook', 'SkippedVideosHook']
+__all__ = [
+    'AtomicCheckpointHook', 'EpochSeedHook', 'FiniteGradientHook',
+    'MoCoQueueHook', 'SkippedVideosHook'
+]

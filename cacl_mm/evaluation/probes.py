@@ -10,7 +10,6 @@ One classifier serves three questions:
   linear-evaluation protocol of self-supervised learning.
 """
 from __future__ import annotations
-
 import os.path as osp
 from typing import Dict, List, Tuple
 
@@ -63,20 +62,23 @@ def fit_linear_probe(train_x: np.ndarray,
     with torch.no_grad():
         train_acc = ((xt @ weight + bias).argmax(1) == yt).float().mean()
         test_acc = ((xv @ weight + bias).argmax(1) == yv).float().mean()
-    return dict(train_acc=float(train_acc), test_acc=float(test_acc),
-                chance=1.0 / num_classes)
+    return dict(
+        train_acc=float(train_acc),
+        test_acc=float(test_acc),
+        chance=1.0 / num_classes)
 
 
-def video_thumbnails(path: str, num_frames: int,
-                     size: int = 16) -> np.ndarray:
+def video_thumbnails(path: str, num_frames: int, size: int = 16) -> np.ndarray:
     """``num_frames`` uniformly spaced frames as (F, size*size*3) float32."""
     import cv2
     import decord
     reader = decord.VideoReader(path)
     index = np.linspace(0, len(reader) - 1, num_frames).round().astype(int)
     frames = reader.get_batch(index.tolist()).asnumpy()
-    small = [cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)
-             for f in frames]
+    small = [
+        cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)
+        for f in frames
+    ]
     return np.stack(small).reshape(num_frames, -1).astype(np.float32)
 
 
@@ -87,8 +89,11 @@ def read_video_list(list_file: str) -> List[Tuple[str, int]]:
                 for rel, label in (line.split() for line in f if line.strip())]
 
 
-def frame_probe(video_root: str, train_list: str, test_list: str,
-                mode: str = 'single', frames_per_video: int = 6,
+def frame_probe(video_root: str,
+                train_list: str,
+                test_list: str,
+                mode: str = 'single',
+                frames_per_video: int = 6,
                 seed: int = 0) -> Dict[str, float]:
     """How well a static image predicts the class (should be near chance).
 
@@ -126,7 +131,8 @@ def frame_probe(video_root: str, train_list: str, test_list: str,
     return fit_linear_probe(train_x, train_y, test_x, test_y, seed=seed)
 
 
-def frozen_feature_probe(features_file: str, seed: int = 0) -> Dict[str, float]:
+def frozen_feature_probe(features_file: str,
+                         seed: int = 0) -> Dict[str, float]:
     """Linear probe on saved backbone features: train split -> test split.
 
     Args:
@@ -139,6 +145,9 @@ def frozen_feature_probe(features_file: str, seed: int = 0) -> Dict[str, float]:
         dict: ``train_acc``, ``test_acc``, ``chance``.
     """
     data = np.load(features_file)
-    return fit_linear_probe(data['gallery_features'], data['gallery_labels'],
-                            data['query_features'], data['query_labels'],
-                            seed=seed)
+    return fit_linear_probe(
+        data['gallery_features'],
+        data['gallery_labels'],
+        data['query_features'],
+        data['query_labels'],
+        seed=seed)

@@ -5,15 +5,17 @@ L2-normalised features; R@k counts a query as a hit when any of its k nearest
 gallery videos shares its class (VCOP, CACL and their successors).
 """
 from __future__ import annotations
-
 from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 
 
-def topk_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int,
-                    chunk_size: int = 4096) -> Tuple[torch.Tensor, torch.Tensor]:
+def topk_neighbours(
+        queries: torch.Tensor,
+        gallery: torch.Tensor,
+        k: int,
+        chunk_size: int = 4096) -> Tuple[torch.Tensor, torch.Tensor]:
     """Cosine-similarity top-k, one matrix product per chunk of queries.
 
     Args:
@@ -38,9 +40,12 @@ def topk_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int,
     return torch.cat(scores), torch.cat(indices)
 
 
-def recall_at_k(query_labels: torch.Tensor, gallery_labels: torch.Tensor,
-                neighbours: torch.Tensor,
-                ks: Sequence[int] = (1, 5, 10, 20, 50)) -> Dict[str, float]:
+def recall_at_k(
+    query_labels: torch.Tensor,
+    gallery_labels: torch.Tensor,
+    neighbours: torch.Tensor,
+    ks: Sequence[int] = (1, 5, 10, 20, 50)
+) -> Dict[str, float]:
     """Fraction of queries with a same-class video among their k neighbours.
 
     Args:
@@ -54,6 +59,7 @@ def recall_at_k(query_labels: torch.Tensor, gallery_labels: torch.Tensor,
         dict: ``{'R@k': fraction in [0, 1]}``.
     """
     hits = gallery_labels[neighbours] == query_labels[:, None]  # (Q, K)
-    first_hit = torch.where(hits.any(1), hits.float().argmax(1),
-                            torch.full_like(query_labels, hits.shape[1]))
+    first_hit = torch.where(
+        hits.any(1),
+        hits.float().argmax(1), torch.full_like(query_labels, hits.shape[1]))
     return {f'R@{k}': (first_hit < k).float().mean().item() for k in ks}

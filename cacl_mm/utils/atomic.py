@@ -4,7 +4,6 @@ A reader (``--resume``, a figure viewer, the next run of a generator) sees
 either the old file or the complete new one, never a torn one.
 """
 from __future__ import annotations
-
 import os
 import os.path as osp
 from contextlib import contextmanager
@@ -32,7 +31,8 @@ def publish(tmp: str, path: str, durable: bool = False) -> None:
 
 
 @contextmanager
-def atomic_write_path(path: str, suffix: str = '',
+def atomic_write_path(path: str,
+                      suffix: str = '',
                       durable: bool = False) -> Iterator[str]:
     """A temporary path to write; renamed onto ``path`` if the block succeeds.
 

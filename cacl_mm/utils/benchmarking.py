@@ -5,7 +5,6 @@ floor of a step, a retrieval search) and returns plain numbers; the tool
 puts them side by side as ratios. Nothing here asserts a speed.
 """
 from __future__ import annotations
-
 import copy
 import os
 import os.path as osp
@@ -30,7 +29,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_per_call_us(fn: Callable[[], object], calls: int,
+def time_per_call_us(fn: Callable[[], object],
+                     calls: int,
                      repeats: int = 3) -> float:
     """Best-of-``repeats`` mean microseconds per call."""
     best = float('inf')
@@ -56,7 +56,8 @@ class PeakMemory:
     @staticmethod
     def rss_mb() -> float:
         with open('/proc/self/statm') as f:
-            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+            return int(
+                f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
     def __enter__(self) -> 'PeakMemory':
         if self.device.type == 'cuda':
@@ -104,8 +105,10 @@ def release_free_memory(device: torch.device) -> None:
         pass
 
 
-def median_seconds(fn: Callable[[], object], device: torch.device,
-                   repeats: int, warmup: int = 1) -> float:
+def median_seconds(fn: Callable[[], object],
+                   device: torch.device,
+                   repeats: int,
+                   warmup: int = 1) -> float:
     for _ in range(warmup):
         fn()
     sync(device)
@@ -144,7 +147,8 @@ def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
 
 
 # ---------------------------------------------------------------- pipeline
-def write_videos(folder: str, count: int, size: tuple, frames: int) -> List[str]:
+def write_videos(folder: str, count: int, size: tuple,
+                 frames: int) -> List[str]:
     """XVID .avi files (UCF101's container) of moving noise."""
     from cacl_mm.datasets.motion_benchmark import write_video
     rng = np.random.default_rng(0)
@@ -159,11 +163,14 @@ def write_videos(folder: str, count: int, size: tuple, frames: int) -> List[str]
 
 
 def standard_pipeline(clip_len: int, frame_interval: int, crop: int) -> list:
-    """MMAction2's single-view recognition training pipeline (as its configs)."""
+    """MMAction2's single-view recognition training pipeline."""
     return [
         dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=clip_len,
-             frame_interval=frame_interval, num_clips=1),
+        dict(
+            type='SampleFrames',
+            clip_len=clip_len,
+            frame_interval=frame_interval,
+            num_clips=1),
         dict(type='DecordDecode'),
         dict(type='Resize', scale=(-1, int(round(crop * 128 / 112)))),
         dict(type='RandomResizedCrop'),
@@ -183,19 +190,21 @@ def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
     sampler = find_transform(dataset, 'SampleFrames')
     pipelines = dict(
         cacl=Compose(copy.deepcopy(dataset.pipeline)),
-        standard=Compose(standard_pipeline(
-            sampler['clip_len'], sampler['frame_interval'],
-            crop_size_of(dataset))))
+        standard=Compose(
+            standard_pipeline(sampler['clip_len'], sampler['frame_interval'],
+                              crop_size_of(dataset))))
     np.random.seed(0)
     out = {}
     for name, pipeline in pipelines.items():
-        pipeline(dict(filename=videos[0], label=0, start_index=0,
-                      modality='RGB'))  # warm decoder and buffers
+        pipeline(
+            dict(filename=videos[0], label=0, start_index=0,
+                 modality='RGB'))  # warm decoder and buffers
         start = time.perf_counter()
         for _ in range(rounds):
             for path in videos:
-                pipeline(dict(filename=path, label=0, start_index=0,
-                              modality='RGB'))
+                pipeline(
+                    dict(
+                        filename=path, label=0, start_index=0, modality='RGB'))
         out[f'{name}_clips_per_s'] = rounds * len(videos) / (
             time.perf_counter() - start)
     out['ratio'] = out['cacl_clips_per_s'] / out['standard_clips_per_s']
@@ -215,11 +224,15 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
         model_cfg['share_frame_features'] = False
     if variant == 'supervised':
         backbone = copy.deepcopy(cfg_model['backbone'])
-        model = MODELS.build(dict(
-            type='Recognizer3D', backbone=backbone,
-            cls_head=dict(type='I3DHead', num_classes=101,
-                          in_channels=cfg_model['sdp_head']['in_channels'] // 2),
-            data_preprocessor=cfg_model['data_preprocessor']))
+        model = MODELS.build(
+            dict(
+                type='Recognizer3D',
+                backbone=backbone,
+                cls_head=dict(
+                    type='I3DHead',
+                    num_classes=101,
+                    in_channels=cfg_model['sdp_head']['in_channels'] // 2),
+                data_preprocessor=cfg_model['data_preprocessor']))
     else:
         model = MODELS.build(model_cfg)
     model.init_weights()
@@ -229,23 +242,24 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
 def make_batch(batch: int, clip_len: int, crop: int, views: int,
                device: torch.device) -> dict:
     """What PackActionInputs + pseudo_collate give the data preprocessor."""
-    from mmaction.structures import ActionDataSample
-
     from cacl_mm.datasets.transforms import ShuffleByMED
+    from mmaction.structures import ActionDataSample
     shuffle = ShuffleByMED(clip_len)
     generator = torch.Generator().manual_seed(0)
     inputs, samples = [], []
     for _ in range(batch):
         shape = ((views, 3, clip_len, crop, crop) if views > 1 else
                  (1, 3, clip_len, crop, crop))
-        inputs.append(torch.randint(0, 255, shape, generator=generator,
-                                    dtype=torch.uint8).to(device))
+        inputs.append(
+            torch.randint(
+                0, 255, shape, generator=generator,
+                dtype=torch.uint8).to(device))
         results = shuffle(dict(clip_len=clip_len))
         sample = ActionDataSample()
-        sample.set_field(results['shuffle_order'], 'shuffle_order',
-                         field_type='metainfo')
-        sample.set_field(results['med_label'], 'med_label',
-                         field_type='metainfo')
+        sample.set_field(
+            results['shuffle_order'], 'shuffle_order', field_type='metainfo')
+        sample.set_field(
+            results['med_label'], 'med_label', field_type='metainfo')
         sample.set_gt_label(0)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
@@ -253,13 +267,16 @@ def make_batch(batch: int, clip_len: int, crop: int, views: int,
 
 def build_optim_wrapper(model, amp: str):
     from mmengine.optim import build_optim_wrapper as build
+
     from cacl_mm.engine.hooks.finite_gradient_hook import attach_finite_check
-    cfg = dict(type='OptimWrapper',
-               optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
-                              weight_decay=1e-4))
+    cfg = dict(
+        type='OptimWrapper',
+        optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4))
     if amp != 'none':
-        cfg = dict(type='AmpOptimWrapper', dtype='bfloat16' if amp == 'bf16'
-                   else 'float16', optimizer=cfg['optimizer'])
+        cfg = dict(
+            type='AmpOptimWrapper',
+            dtype='bfloat16' if amp == 'bf16' else 'float16',
+            optimizer=cfg['optimizer'])
     wrapper = build(model, cfg)
     attach_finite_check(wrapper.optimizer, model)  # as FiniteGradientHook
     return wrapper
@@ -272,6 +289,7 @@ def train_step_fn(model, optim_wrapper, data) -> Callable[[], None]:
         model.train_step(data, optim_wrapper)
         if hasattr(model, 'after_optimizer_step'):
             model.after_optimizer_step()  # as MoCoQueueHook
+
     return step
 
 
@@ -308,7 +326,8 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
 
     def autocast():
-        return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+        return torch.autocast(
+            device.type, dtype=dtype, enabled=dtype is not None)
 
     with torch.no_grad():
         frames = encoder.extract_frame_features(view_q)
@@ -343,8 +362,10 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
         with autocast():
             cnn_in = cnn_pairs.clone().requires_grad_()
             trans_in = trans_pairs.clone().requires_grad_()
-            embeddings = {CNN_Q: online.neck(cnn_in),
-                          TRANS_Q: trans.neck(trans_in)}
+            embeddings = {
+                CNN_Q: online.neck(cnn_in),
+                TRANS_Q: trans.neck(trans_in)
+            }
             with torch.no_grad():
                 embeddings[CNN_K] = momentum.neck(cnn_pairs)
                 embeddings[TRANS_K] = momentum_trans.neck(trans_pairs)
@@ -357,8 +378,8 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
         optim_wrapper.zero_grad()
         model.momentum_update()
         for queue in model.queues.values():
-            queue.enqueue(torch.randn(batch, online.neck.out_channels,
-                                      device=device))
+            queue.enqueue(
+                torch.randn(batch, online.neck.out_channels, device=device))
 
     def with_gradients():
         # The update needs gradients in place, as after a backward pass.
@@ -369,12 +390,13 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     def clear():
         optim_wrapper.zero_grad()
 
-    return dict(cnn_online_fwd_bwd=(clear, cnn_online),
-                cnn_momentum_fwd=(None, cnn_momentum),
-                frozen_2d_once_per_view=(None, frozen_2d),
-                transformer_fwd_bwd_and_momentum_fwd=(clear, transformer),
-                heads=(clear, heads),
-                optimizer_step_and_momentum_update=(with_gradients, update))
+    return dict(
+        cnn_online_fwd_bwd=(clear, cnn_online),
+        cnn_momentum_fwd=(None, cnn_momentum),
+        frozen_2d_once_per_view=(None, frozen_2d),
+        transformer_fwd_bwd_and_momentum_fwd=(clear, transformer),
+        heads=(clear, heads),
+        optimizer_step_and_momentum_update=(with_gradients, update))
 
 
 VARIANTS = ('cacl', 'no_transformer', 'naive', 'supervised')
@@ -410,11 +432,13 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
         fn()
     times = {name: [] for name in [*VARIANTS, *parts]}
     for round_index in range(args.repeats):
-        print(f'  round {round_index + 1}/{args.repeats}: steps and floor '
-              'parts ...', flush=True)
+        print(
+            f'  round {round_index + 1}/{args.repeats}: steps and floor '
+            'parts ...',
+            flush=True)
         for variant in VARIANTS:
-            times[variant].append(median_seconds(steps[variant][3], device, 1,
-                                                 warmup=0))
+            times[variant].append(
+                median_seconds(steps[variant][3], device, 1, warmup=0))
         for name, (setup, fn) in parts.items():
             if setup:
                 setup()
@@ -425,17 +449,26 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
     step_s['floor'] = sum(floor.values())
     # Last: FlopCounterMode slows the calls that follow it.
     flops = {v: count_flops(steps[v][3]) for v in VARIANTS}
-    return dict(step_s=step_s, floor_parts_s=floor, peak_mem_mb=peak_mb,
-                flops_per_step=flops, clip_len=clip_len, crop=crop,
-                rounds=args.repeats,
-                round_times_s={k: [round(t, 4) for t in v]
-                               for k, v in times.items()})
+    return dict(
+        step_s=step_s,
+        floor_parts_s=floor,
+        peak_mem_mb=peak_mb,
+        flops_per_step=flops,
+        clip_len=clip_len,
+        crop=crop,
+        rounds=args.repeats,
+        round_times_s={
+            k: [round(t, 4) for t in v]
+            for k, v in times.items()
+        })
 
 
 # --------------------------------------------------------------- retrieval
-def bench_retrieval(device: torch.device, dims=(512, 9216),
-                    gallery: int = 9537, queries: int = 3783) -> dict:
-    """Top-50 cosine search of UCF101 split-1 test videos in the train split."""
+def bench_retrieval(device: torch.device,
+                    dims=(512, 9216),
+                    gallery: int = 9537,
+                    queries: int = 3783) -> dict:
+    """Top-50 cosine search of UCF101 split-1 test videos in the train set."""
     from cacl_mm.evaluation.retrieval import topk_neighbours
     out = {}
     for dim in dims:
@@ -443,8 +476,8 @@ def bench_retrieval(device: torch.device, dims=(512, 9216),
         g = torch.randn(gallery, dim, generator=generator).to(device)
         q = torch.randn(queries, dim, generator=generator).to(device)
         topk_neighbours(q[:64], g, 50)  # warm-up
-        out[f'd{dim}'] = median_seconds(lambda: topk_neighbours(q, g, 50),
-                                        device, repeats=3, warmup=0)
+        out[f'd{dim}'] = median_seconds(
+            lambda: topk_neighbours(q, g, 50), device, repeats=3, warmup=0)
     return out
 
 

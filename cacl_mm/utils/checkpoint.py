@@ -5,9 +5,8 @@ with its default ``weights_only=True`` (plus the allow-list of
 :mod:`cacl_mm.compat`): a checkpoint that would run code is refused.
 """
 from __future__ import annotations
-
-import pickle
 import os.path as osp
+import pickle
 from typing import Dict, Optional
 
 import torch
@@ -64,12 +63,17 @@ def backbone_weights(state: Dict[str, torch.Tensor], backbone: nn.Module,
     Raises:
         ValueError: Naming ``source`` and the missing or mismatched keys.
     """
-    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    found = {
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    }
     expected = backbone.state_dict()
     missing = [k for k in expected if k not in found]
-    mismatched = [f'{k}: {tuple(found[k].shape)} vs {tuple(v.shape)}'
-                  for k, v in expected.items()
-                  if k in found and found[k].shape != v.shape]
+    mismatched = [
+        f'{k}: {tuple(found[k].shape)} vs {tuple(v.shape)}'
+        for k, v in expected.items()
+        if k in found and found[k].shape != v.shape
+    ]
     if missing or mismatched:
         detail = []
         if missing:
@@ -83,9 +87,10 @@ def backbone_weights(state: Dict[str, torch.Tensor], backbone: nn.Module,
     return {k: found[k] for k in expected}
 
 
-def backbone_state_dict(path: str, backbone: nn.Module,
-                        prefix: Optional[str] = 'backbone.'
-                        ) -> Dict[str, torch.Tensor]:
+def backbone_state_dict(
+        path: str,
+        backbone: nn.Module,
+        prefix: Optional[str] = 'backbone.') -> Dict[str, torch.Tensor]:
     """The weights of ``backbone`` stored under ``prefix`` in a checkpoint.
 
     Args:

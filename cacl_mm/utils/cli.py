@@ -1,6 +1,5 @@
-"""What every figure tool's command line shares: class names, clean failures."""
+"""What the figure tools' command lines share: class names, clean failures."""
 from __future__ import annotations
-
 import sys
 from typing import Callable, List, Optional
 
@@ -17,7 +16,7 @@ def read_class_names(path: Optional[str]) -> Optional[List[str]]:
 
 
 def run_tool(name: str, make_file: Callable[[], str]) -> int:
-    """Run ``make_file``; print the written path (0) or a one-line error (2)."""
+    """Run ``make_file``; print the path written (0) or an error (2)."""
     try:
         path = make_file()
     except USER_ERRORS as error:

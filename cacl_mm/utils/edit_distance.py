@@ -12,7 +12,6 @@ frame order ``0..T-1`` and the shuffled order. Two implementations live here:
   updates per permutation, which is what makes exact MED sampling cheap.
 """
 from __future__ import annotations
-
 from functools import lru_cache
 from typing import Sequence, Tuple
 

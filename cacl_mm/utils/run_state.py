@@ -5,10 +5,10 @@ mmengine keeps the run's state in the current :class:`MessageHub`; the
 there, and it is restored on ``--resume``.
 """
 from __future__ import annotations
-
 from typing import Mapping
 
 from mmengine.logging import MessageHub
+
 
 def describe_run_state(losses: Mapping[str, object]) -> str:
     """``at iteration N (loss terms ...); last good checkpoint: PATH``.

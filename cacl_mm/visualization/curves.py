@@ -1,6 +1,5 @@
-"""Training curves from mmengine's ``LocalVisBackend`` ``scalars.json`` files."""
+"""Training curves from the ``scalars.json`` of mmengine's LocalVisBackend."""
 from __future__ import annotations
-
 import glob
 import json
 import os.path as osp
@@ -30,8 +29,8 @@ def scalar_files(work_dir: str) -> List[str]:
     """
     if not osp.isdir(work_dir):
         raise FileNotFoundError(f'work dir not found: {work_dir}')
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(
             f'{work_dir} has no <timestamp>/vis_data/scalars.json: not an '
@@ -62,9 +61,11 @@ def load_curves(work_dir: str,
                 for key in keys:
                     if key in record:
                         by_key[key][int(record['step'])] = float(record[key])
-    return {key: (np.array(sorted(points)),
-                  np.array([points[s] for s in sorted(points)]))
-            for key, points in by_key.items() if points}
+    return {
+        key: (np.array(sorted(points)),
+              np.array([points[s] for s in sorted(points)]))
+        for key, points in by_key.items() if points
+    }
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -98,16 +99,19 @@ def plot_curves(work_dirs: Sequence[str],
     """
     labels = list(labels or [osp.basename(osp.normpath(w)) for w in work_dirs])
     if len(labels) != len(work_dirs):
-        raise ValueError(f'{len(labels)} labels for {len(work_dirs)} work dirs')
+        raise ValueError(
+            f'{len(labels)} labels for {len(work_dirs)} work dirs')
     curves = [load_curves(w, keys) for w in work_dirs]
     missing = [k for k in keys if not any(k in c for c in curves)]
     if missing:
-        raise KeyError(f'{", ".join(missing)} not logged in any of '
-                       f'{", ".join(work_dirs)} (found: '
-                       f'{sorted(set().union(*curves)) or "none of " + str(list(keys))})')
+        raise KeyError(
+            f'{", ".join(missing)} not logged in any of '
+            f'{", ".join(work_dirs)} (found: '
+            f'{sorted(set().union(*curves)) or "none of " + str(list(keys))})')
     ncols = min(len(keys), PANELS_PER_ROW)
     nrows = -(-len(keys) // ncols)
-    fig, axes = new_figure((size[0], size[1] * nrows), nrows=nrows,
+    fig, axes = new_figure((size[0], size[1] * nrows),
+                           nrows=nrows,
                            ncols=ncols)
     panels = [ax for row in axes for ax in row]
     for ax, key in zip(panels, keys):
@@ -116,8 +120,13 @@ def plot_curves(work_dirs: Sequence[str],
         for label, curve in zip(labels, curves):
             if key in curve:
                 steps, values = curve[key]
-                ax.plot(steps, smooth(values, key_window), label=label,
-                        lw=1.2, marker='o' if '/' in key else None, ms=3)
+                ax.plot(
+                    steps,
+                    smooth(values, key_window),
+                    label=label,
+                    lw=1.2,
+                    marker='o' if '/' in key else None,
+                    ms=3)
         ax.set_title(key)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)

@@ -1,6 +1,5 @@
 """A matplotlib figure of an exact pixel size, written atomically."""
 from __future__ import annotations
-
 from typing import Tuple
 
 from ..utils.atomic import atomic_write_path
@@ -13,8 +12,12 @@ def new_figure(size: Tuple[int, int], ncols: int = 1, nrows: int = 1):
     import matplotlib
     matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        figsize=(size[0] / DPI, size[1] / DPI),
+        dpi=DPI)
     return fig, axes
 
 

@@ -4,7 +4,6 @@ Drawn with mmengine's ``Visualizer`` (boxes and labels on one canvas), from
 the ``retrieval_topk.json`` that ``VideoRetrievalMetric`` writes.
 """
 from __future__ import annotations
-
 import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -36,13 +35,15 @@ def read_frames(path: str, num_frames: int, tile: int) -> np.ndarray:
     reader = decord.VideoReader(path, num_threads=1)
     indices = np.linspace(0, len(reader) - 1, num_frames).round().astype(int)
     frames = reader.get_batch(list(indices)).asnumpy()
-    return np.stack([cv2.resize(f, (tile, tile), interpolation=cv2.INTER_AREA)
-                     for f in frames])
+    return np.stack([
+        cv2.resize(f, (tile, tile), interpolation=cv2.INTER_AREA)
+        for f in frames
+    ])
 
 
 def class_name(rel: str, label: int,
                class_names: Optional[Sequence[str]]) -> str:
-    """The class's name: given names, else the video's folder (UCF101 layout)."""
+    """The class name: from ``classes``, else the video's folder (UCF101)."""
     if class_names and 0 <= label < len(class_names):
         return class_names[label]
     folder = osp.dirname(rel)
@@ -83,8 +84,10 @@ def draw_retrieval_grid(topk_rows: Sequence[dict],
         raise ValueError('no retrieval rows: run tools/retrieval.py with '
                          '--save-topk 5')
     k = min(num_neighbours, min(len(r['neighbours']) for r in topk_rows))
-    picked = np.unique(np.linspace(0, len(topk_rows) - 1,
-                                   min(num_queries, len(topk_rows))).astype(int))
+    picked = np.unique(
+        np.linspace(0,
+                    len(topk_rows) - 1, min(num_queries,
+                                            len(topk_rows))).astype(int))
     gap, band, clip_w = 8, 18, frames_per_clip * tile
     row_h = band + tile + 8
     width = (1 + k) * clip_w + (k + 1) * gap
@@ -96,12 +99,13 @@ def draw_retrieval_grid(topk_rows: Sequence[dict],
         query = queries[row['query']]
         clips = [('query', query)] + [
             ('hit' if gallery[g][1] == query[1] else 'miss', gallery[g])
-            for g in row['neighbours'][:k]]
+            for g in row['neighbours'][:k]
+        ]
         y = r * row_h + band
         for c, (kind, (rel, label)) in enumerate(clips):
             x = c * clip_w + (c + (1 if c else 0)) * gap
-            frames = read_frames(osp.join(video_root, rel), frames_per_clip,
-                                 tile)
+            frames = read_frames(
+                osp.join(video_root, rel), frames_per_clip, tile)
             canvas[y:y + tile, x:x + clip_w] = np.concatenate(list(frames), 1)
             boxes.append([x + 1, y + 1, x + clip_w - 2, y + tile - 2])
             colours.append(COLOURS[kind])
@@ -110,12 +114,11 @@ def draw_retrieval_grid(topk_rows: Sequence[dict],
             texts.append(f'{prefix}: {name}')
             positions.append([x + 2, y - band + 2])
         progress.update()
-    visualizer = Visualizer(name=f'retrieval_grid_{os.getpid()}_{id(canvas)}',
-                            image=canvas)
-    visualizer.draw_bboxes(np.array(boxes), edge_colors=colours,
-                           line_widths=2)
-    visualizer.draw_texts(texts, np.array(positions), colors='black',
-                          font_sizes=8)
+    visualizer = Visualizer(
+        name=f'retrieval_grid_{os.getpid()}_{id(canvas)}', image=canvas)
+    visualizer.draw_bboxes(np.array(boxes), edge_colors=colours, line_widths=2)
+    visualizer.draw_texts(
+        texts, np.array(positions), colors='black', font_sizes=8)
     image = visualizer.get_image()
     with atomic_write_path(out_file, suffix='.png') as tmp:
         if not cv2.imwrite(tmp, image[..., ::-1]):

@@ -27,8 +27,11 @@ model = dict(
     # Supervised, 40 epochs: 83% test top-1 with pool1 and pool2, 97.5%
     # without (an earlier version of the benchmark). Keeping all 8 frames in
     # layer4 did not help: 3D-only MoCo 0.195 / 0.175 against 0.245 / 0.360.
-    backbone=dict(base_channels=8, with_pool1=False, with_pool2=False,
-                  temporal_strides=(1, 1, 1, 2)),
+    backbone=dict(
+        base_channels=8,
+        with_pool1=False,
+        with_pool2=False,
+        temporal_strides=(1, 1, 1, 2)),
     transformer=dict(
         frame_encoder=dict(type='ResNet', depth=18, norm_eval=True),
         frame_feat_dims=512,
@@ -46,8 +49,8 @@ model = dict(
     # MoCo on an earlier benchmark version: 0.205 / 0.225 against
     # 0.260 / 0.355 at 0.2).
     contrast_head=dict(temperature=0.2),
-    sdp_head=dict(in_channels=2 * 64, num_classes=clip_len,
-                  hidden_channels=64))
+    sdp_head=dict(
+        in_channels=2 * 64, num_classes=clip_len, hidden_channels=64))
 
 custom_hooks = [
     dict(type='MoCoQueueHook', momentum_schedule='cosine', end_momentum=1.0),
@@ -67,23 +70,40 @@ custom_hooks = [
 view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.7, 1.0)),
     dict(type='Resize', scale=(32, 32), keep_ratio=False),
-    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
-             saturation=0.4, hue=0.1)]),
-    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
-             saturation=(0., 0.), hue=0)]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.8,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0,
+                contrast=0,
+                saturation=(0., 0.),
+                hue=0)
+        ]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=1),
+    dict(
+        type='SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED'),
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
-    dict(type='PackActionInputs',
-         algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
 ]
 train_dataloader = dict(
     batch_size=16,
@@ -97,15 +117,20 @@ train_dataloader = dict(
 
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=2,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED', seed=0),
     dict(type='Resize', scale=(-1, 36)),
     dict(type='CenterCrop', crop_size=32),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs',
-         algorithm_keys=('shuffle_order', 'med_label', 'retrieval_role')),
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('shuffle_order', 'med_label', 'retrieval_role')),
 ]
 val_dataloader = dict(
     batch_size=16,
@@ -133,8 +158,13 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 # 500 steps (2.08 -> 1.91, against 1.67 at 0.05, earlier benchmark).
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0.,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs)
 ]
 default_hooks = dict(
     # Validation metrics at their iteration, on the training curves' axis.
@@ -142,7 +172,8 @@ default_hooks = dict(
     checkpoint=dict(interval=10, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 # CPU multi-process runs: torch's DDP refuses device_ids for CPU modules
-# (mmengine's default passes [LOCAL_RANK]); None also suits one-GPU-per-process.
+# (mmengine's default passes [LOCAL_RANK]); None also suits one GPU per
+# process.
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
 randomness = dict(seed=0)

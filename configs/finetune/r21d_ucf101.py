@@ -1,7 +1,8 @@
 # Fine-tune a CACL-pretrained r21d18 on UCF101 (split 1; SPLIT=2 or 3 selects
 # another). Random-init baseline: leave model.backbone.pretrained unset.
 #   mim train mmaction configs/finetune/r21d_ucf101.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r21d/backbone.pth
+#       --cfg-options \
+#       model.backbone.pretrained=work_dirs/cacl_r21d/backbone.pth
 #   mim test mmaction configs/finetune/r21d_ucf101.py --checkpoint CKPT
 _base_ = [
     './_base_/finetune_runtime.py', './_base_/r21d18_recognizer.py',

@@ -10,8 +10,11 @@ num_classes = 10
 clip_len = 8
 model = dict(
     # The backbone of configs/cacl/cacl_tiny_r3d_synthetic.py.
-    backbone=dict(base_channels=8, with_pool1=False, with_pool2=False,
-                  temporal_strides=(1, 1, 1, 2)),
+    backbone=dict(
+        base_channels=8,
+        with_pool1=False,
+        with_pool2=False,
+        temporal_strides=(1, 1, 1, 2)),
     cls_head=dict(num_classes=num_classes, in_channels=64, dropout_ratio=0.3))
 
 dataset_type = 'RobustVideoDataset'
@@ -23,8 +26,8 @@ ann_file_val = 'data/motion10/motion10_val_split_1_videos.txt'
 # into counter-clockwise on this benchmark.
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=1),
+    dict(
+        type='SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='RandomResizedCrop', area_range=(0.4, 1.0)),
     dict(type='Resize', scale=(32, 32), keep_ratio=False),
@@ -33,8 +36,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=2,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 36)),
     dict(type='CenterCrop', crop_size=32),
@@ -45,8 +52,12 @@ val_pipeline = [
 # crop here, ThreeCrop in the full-size configs).
 test_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=5, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=2,
+        num_clips=5,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 36)),
     dict(type='CenterCrop', crop_size=32),
@@ -98,7 +109,9 @@ test_evaluator = val_evaluator
 # kept the loss at ln C on another motion dataset).
 max_epochs = 30
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=1,
     val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -107,10 +120,20 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=0.,
-         by_epoch=True, begin=2, end=max_epochs)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=2,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 2,
+        eta_min=0.,
+        by_epoch=True,
+        begin=2,
+        end=max_epochs)
 ]
 default_hooks = dict(
     logger=dict(interval=10),

@@ -1,9 +1,10 @@
 # A config from MMAction2's own zoo, taking a CACL-pretrained backbone with a
 # few lines of override: the C3D UCF101 recipe shipped inside mmaction2.
-#   python tools/export_backbone.py work_dirs/cacl_c3d/epoch_300.pth c3d_cacl.pth
+#   python tools/export_backbone.py work_dirs/cacl_c3d/epoch_300.pth \
+#       c3d_cacl.pth
 #   mim train mmaction configs/finetune/zoo_c3d_ucf101_cacl.py
 _base_ = [
-    'mmaction::recognition/c3d/c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'
+    'mmaction::recognition/c3d/c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'  # noqa: E501
 ]
 custom_imports = dict(imports=['cacl_mm'], allow_failed_imports=False)
 model = dict(

@@ -8,8 +8,11 @@ model = dict(
     momentum=0.999,
     shuffle_bn_splits=2,
     backbone=dict(type='ResNet', depth=50, pretrained=None, norm_eval=False),
-    neck=dict(type='ProjectionNeck', in_channels=2048, hidden_channels=2048,
-              out_channels=128),
+    neck=dict(
+        type='ProjectionNeck',
+        in_channels=2048,
+        hidden_channels=2048,
+        out_channels=128),
     queue=dict(type='KeyQueue', length=6400),
     contrast_head=dict(
         type='CrossArchContrastiveHead',
@@ -26,12 +29,28 @@ view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
     dict(type='Resize', scale=(112, 112), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
-             saturation=0.4, hue=0.1)]),
-    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
-             saturation=(0., 0.), hue=0)]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.8,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0,
+                contrast=0,
+                saturation=(0., 0.),
+                hue=0)
+        ]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [

@@ -9,7 +9,8 @@ _base_ = ['./_base_frame_moco.py']
 model = dict(
     backbone=dict(depth=18),
     # 1024 keys over 400 videos x 4 passes: a frame never meets keys of its
-    # own video as negatives (contrast_head.mask_same_video), so the queue may exceed the
+    # own video as negatives (contrast_head.mask_same_video), so the queue
+    # may exceed the
     # number of videos.
     neck=dict(in_channels=512, hidden_channels=256),
     queue=dict(length=1024))
@@ -18,12 +19,28 @@ model = dict(
 view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(32, 32), keep_ratio=False),
-    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
-             saturation=0.4, hue=0.1)]),
-    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
-             saturation=(0., 0.), hue=0)]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.8,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0,
+                contrast=0,
+                saturation=(0., 0.),
+                hue=0)
+        ]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
@@ -50,11 +67,16 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.06, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=4, eta_min=0., by_epoch=True,
-         begin=0, end=4)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=4,
+        eta_min=0.,
+        by_epoch=True,
+        begin=0,
+        end=4)
 ]
-default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=4, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=4, max_keep_ckpts=1))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)

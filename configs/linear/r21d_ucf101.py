@@ -1,7 +1,8 @@
 # Linear probe: the CACL-pretrained backbone frozen (all stages, BatchNorm in
 # eval mode), only the linear classifier trains.
 #   mim train mmaction configs/linear/r21d_ucf101.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r21d/backbone.pth
+#       --cfg-options \
+#       model.backbone.pretrained=work_dirs/cacl_r21d/backbone.pth
 _base_ = ['../finetune/r21d_ucf101.py']
 model = dict(
     backbone=dict(frozen_stages=4, norm_eval=True),
@@ -12,6 +13,11 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.),
     clip_grad=None)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0.,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs)
 ]

@@ -12,6 +12,11 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.),
     clip_grad=None)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0.,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs)
 ]

@@ -1,6 +1,7 @@
 """HMDB51 official splits -> MMAction2 list files.
 
-    python tools/data/convert_hmdb51.py data/hmdb51/testTrainMulti_7030_splits \
+    python tools/data/convert_hmdb51.py \
+        data/hmdb51/testTrainMulti_7030_splits \
         data/hmdb51 --video-root data/hmdb51/videos
 
 writes ``hmdb51_{train,val}_split_N_videos.txt`` for every split N found;

@@ -11,5 +11,6 @@ import sys
 from split_lists import main
 
 if __name__ == '__main__':
-    sys.exit(main('ucf101', 'folder with classInd.txt, trainlist0N.txt, '
-                  'testlist0N.txt', __doc__))
+    sys.exit(
+        main('ucf101', 'folder with classInd.txt, trainlist0N.txt, '
+             'testlist0N.txt', __doc__))

@@ -23,44 +23,60 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('root', nargs='?', default='data/motion10')
     # Defaults (None) are BenchmarkSpec's: the embedded benchmark.
-    parser.add_argument('--num-groups', type=int,
-                        help='groups, each a nuisance draw shared by all '
-                        'classes (default 30)')
-    parser.add_argument('--clips-per-group', type=int,
-                        help='clips per class and group (default 2)')
-    parser.add_argument('--num-classes', type=int,
-                        help='the first N motion classes (default all 10)')
+    parser.add_argument(
+        '--num-groups',
+        type=int,
+        help='groups, each a nuisance draw shared by all '
+        'classes (default 30)')
+    parser.add_argument(
+        '--clips-per-group',
+        type=int,
+        help='clips per class and group (default 2)')
+    parser.add_argument(
+        '--num-classes',
+        type=int,
+        help='the first N motion classes (default all 10)')
     parser.add_argument('--num-frames', type=int, help='default 32')
     parser.add_argument('--size', type=int, help='frame size (default 64)')
     parser.add_argument('--seed', type=int, help='default 0')
     parser.add_argument('--num-splits', type=int, help='1-3 (default 3)')
-    parser.add_argument('--name', default='motion10',
-                        help='prefix of the MMAction2 list files')
-    parser.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument('--check', action='store_true',
-                        help='fit the single-frame and mean-frame probes on '
-                        'split 1: both should stay near chance')
+    parser.add_argument(
+        '--name',
+        default='motion10',
+        help='prefix of the MMAction2 list files')
+    parser.add_argument(
+        '--workers', type=int, default=min(2,
+                                           os.cpu_count() or 1))
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='fit the single-frame and mean-frame probes on '
+        'split 1: both should stay near chance')
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
+    from cacl_mm.datasets.annotations import list_file_names
     from cacl_mm.datasets.motion_benchmark import (BenchmarkSpec,
                                                    generate_benchmark)
-    from cacl_mm.datasets.annotations import list_file_names
     from cacl_mm.evaluation.probes import frame_probe
     try:
-        spec = BenchmarkSpec(**{
-            f.name: getattr(args, f.name) for f in dataclasses.fields(
-                BenchmarkSpec) if getattr(args, f.name) is not None})
+        spec = BenchmarkSpec(
+            **{
+                f.name: getattr(args, f.name)
+                for f in dataclasses.fields(BenchmarkSpec)
+                if getattr(args, f.name) is not None
+            })
     except ValueError as err:
         parser.error(str(err))
-    manifest = generate_benchmark(args.root, spec, name=args.name,
-                                  workers=args.workers)
+    manifest = generate_benchmark(
+        args.root, spec, name=args.name, workers=args.workers)
     if args.check:
-        train, test = (osp.join(args.root, name)
-                       for name in list_file_names(manifest['name'], 1))
+        train, test = (
+            osp.join(args.root, name)
+            for name in list_file_names(manifest['name'], 1))
         probes = {}
         for mode in ('single', 'mean'):
-            result = frame_probe(osp.join(args.root, 'videos'), train, test,
-                                 mode=mode)
+            result = frame_probe(
+                osp.join(args.root, 'videos'), train, test, mode=mode)
             probes[f'{mode}_frame_probe'] = result
             print(f"{mode}-frame linear probe: test accuracy "
                   f"{result['test_acc']:.3f} (chance {result['chance']:.3f}, "

@@ -9,7 +9,9 @@ import sys
 from typing import List, Optional
 
 
-def main(dataset: str, source_help: str, doc: str,
+def main(dataset: str,
+         source_help: str,
+         doc: str,
          argv: Optional[List[str]] = None) -> int:
     """Convert the official splits of ``dataset`` to MMAction2 lists.
 
@@ -29,13 +31,18 @@ def main(dataset: str, source_help: str, doc: str,
     """
     parser = argparse.ArgumentParser(
         description=doc.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc)
     parser.add_argument('source', help=source_help)
     parser.add_argument('out_dir', help='where the list files go')
     parser.add_argument('--video-root', help='check every video exists here')
-    parser.add_argument('--splits', type=int, nargs='+', choices=(1, 2, 3),
-                        help='splits to convert (default: every split whose '
-                        'files are in SOURCE)')
+    parser.add_argument(
+        '--splits',
+        type=int,
+        nargs='+',
+        choices=(1, 2, 3),
+        help='splits to convert (default: every split whose '
+        'files are in SOURCE)')
     parser.add_argument('--name', default=dataset, help='list file prefix')
     args = parser.parse_args(argv)
 
@@ -65,8 +72,8 @@ def main(dataset: str, source_help: str, doc: str,
             train, test = convert(args.source, split, args.video_root)
             names = annotations.list_file_names(args.name, split)
             for fname, lines in zip(names, (train, test)):
-                path = annotations.write_list(osp.join(args.out_dir, fname),
-                                              lines)
+                path = annotations.write_list(
+                    osp.join(args.out_dir, fname), lines)
                 print(f'{path}: {len(lines)} videos')
     except annotations.AnnotationError as err:
         print(f'error: {err}', file=sys.stderr)

@@ -1,6 +1,5 @@
-"""``MultiViewClip``: several independently augmented views of one decoded clip."""
+"""``MultiViewClip``: independently augmented views of one decoded clip."""
 from __future__ import annotations
-
 import copy
 from typing import Dict, List
 
@@ -32,7 +31,8 @@ class MultiViewClip(BaseTransform):
 
     def __init__(self, transforms: List[dict], num_views: int = 2) -> None:
         if num_views < 1:
-            raise ValueError(f'MultiViewClip: num_views must be >= 1, got {num_views}')
+            raise ValueError(
+                f'MultiViewClip: num_views must be >= 1, got {num_views}')
         self.num_views = num_views
         # Built from mmaction's registry, so no default scope is needed.
         self.pipeline = Compose([

@@ -1,6 +1,5 @@
-"""``ShuffleByMED``: a temporal shuffle with an exactly controlled edit distance."""
+"""``ShuffleByMED``: a temporal shuffle of an exactly chosen edit distance."""
 from __future__ import annotations
-
 import os
 from typing import Dict, List, Optional
 
@@ -30,7 +29,9 @@ class MEDPermutationSampler:
         batch_size (int): Proposals per refill.
     """
 
-    def __init__(self, clip_len: int, rng: np.random.Generator,
+    def __init__(self,
+                 clip_len: int,
+                 rng: np.random.Generator,
                  batch_size: int = 512) -> None:
         self.clip_len = clip_len
         self.rng = rng
@@ -73,15 +74,18 @@ class MEDPermutationSampler:
 
     def _propose(self, distance: int) -> List[np.ndarray]:
         batch, length = self.batch_size, self.clip_len
-        positions = np.argsort(self.rng.random((batch, length)),
-                               axis=1)[:, :distance]
+        positions = np.argsort(
+            self.rng.random((batch, length)), axis=1)[:, :distance]
         sigma = np.argsort(self.rng.random((batch, distance)), axis=1)
         deranged = (sigma != np.arange(distance)).all(axis=1)
         positions, sigma = positions[deranged], sigma[deranged]
-        perms = np.tile(np.arange(length, dtype=np.int64),
-                        (positions.shape[0], 1))
-        np.put_along_axis(perms, positions,
-                          np.take_along_axis(positions, sigma, axis=1), axis=1)
+        perms = np.tile(
+            np.arange(length, dtype=np.int64), (positions.shape[0], 1))
+        np.put_along_axis(
+            perms,
+            positions,
+            np.take_along_axis(positions, sigma, axis=1),
+            axis=1)
         return list(perms[distance_to_identity(perms) == distance])
 
 
@@ -122,11 +126,13 @@ class ShuffleByMED(BaseTransform):
             None (numpy's global generator).
     """
 
-    def __init__(self, clip_len: Optional[int] = None,
+    def __init__(self,
+                 clip_len: Optional[int] = None,
                  batch_size: int = 512,
                  seed: Optional[int] = None) -> None:
         if clip_len is not None and clip_len < 2:
-            raise ValueError(f'ShuffleByMED: clip_len must be >= 2, got {clip_len}')
+            raise ValueError(
+                f'ShuffleByMED: clip_len must be >= 2, got {clip_len}')
         self.clip_len = clip_len
         self.batch_size = batch_size
         self.seed = seed

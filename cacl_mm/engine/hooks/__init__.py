@@ -4,5 +4,7 @@ from .finite_gradient_hook import FiniteGradientHook
 from .moco_queue_hook import MoCoQueueHook
 from .skipped_videos_hook import SkippedVideosHook
 
-__all__ = ['AtomicCheckpointHook', 'EpochSeedHook', 'FiniteGradientHook',
-           'MoCoQueueHook', 'SkippedVideosHook']
+__all__ = [
+    'AtomicCheckpointHook', 'EpochSeedHook', 'FiniteGradientHook',
+    'MoCoQueueHook', 'SkippedVideosHook'
+]

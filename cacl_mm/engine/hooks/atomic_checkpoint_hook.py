@@ -1,6 +1,5 @@
-"""``AtomicCheckpointHook``: mmengine's ``CheckpointHook`` that never tears a file."""
+"""``AtomicCheckpointHook``: a ``CheckpointHook`` that never tears a file."""
 from __future__ import annotations
-
 import warnings
 
 from mmengine.fileio.backends import LocalBackend
@@ -32,7 +31,8 @@ class AtomicCheckpointHook(CheckpointHook):
     ``CheckpointHook``.
     """
 
-    def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:
+    def _save_checkpoint_with_step(self, runner, step: int,
+                                   meta: dict) -> None:
         if not isinstance(self.file_backend, LocalBackend):
             return super()._save_checkpoint_with_step(runner, step, meta)
         if not checkpoint_save_is_known():

@@ -1,6 +1,5 @@
 """``EpochSeedHook``: random state that depends only on (seed, epoch, rank)."""
 from __future__ import annotations
-
 import random
 from functools import partial
 
@@ -16,8 +15,9 @@ from mmaction.registry import HOOKS
 
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
     """A 31-bit seed mixed from (seed, epoch, rank) by numpy's SeedSequence."""
-    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]
-               & 0x7FFFFFFF)
+    return int(
+        np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]
+        & 0x7FFFFFFF)
 
 
 def reset_transform_state(pipeline) -> int:
@@ -69,10 +69,12 @@ class EpochSeedHook(Hook):
         loader = runner.train_dataloader
         if loader.num_workers > 0 and loader.persistent_workers:
             print_log(
-                'EpochSeedHook: train_dataloader.persistent_workers=True keeps '
-                'the workers (and their random state) across epochs, so a '
-                'resumed run draws different augmentations; set it to False '
-                'for exact resume', logger='current', level=30)
+                'EpochSeedHook: train_dataloader.persistent_workers=True '
+                'keeps the workers (and their random state) across epochs, so '
+                'a resumed run draws different augmentations; set it to False '
+                'for exact resume',
+                logger='current',
+                level=30)
         checkpoint = next(
             (h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
         if checkpoint is not None and not checkpoint.by_epoch and hasattr(
@@ -81,10 +83,12 @@ class EpochSeedHook(Hook):
                 'EpochSeedHook: default_hooks.checkpoint.by_epoch=False with '
                 'an epoch-based loop: resuming from a mid-epoch checkpoint '
                 'restarts that epoch\'s data; use by_epoch=True for exact '
-                'resume', logger='current', level=30)
+                'resume',
+                logger='current',
+                level=30)
 
     def before_train_epoch(self, runner) -> None:
-        """Seed the main process, the coming workers and buffered transforms."""
+        """Seed the main process, the next workers and buffered transforms."""
         seed = runner.seed if runner.seed is not None else 0
         rank = get_rank()
         main_seed = epoch_seed(seed, runner.epoch, rank)
@@ -94,6 +98,8 @@ class EpochSeedHook(Hook):
         loader = runner.train_dataloader
         if loader.num_workers > 0 and not loader.persistent_workers:
             loader.worker_init_fn = partial(
-                worker_init_fn, num_workers=loader.num_workers, rank=rank,
+                worker_init_fn,
+                num_workers=loader.num_workers,
+                rank=rank,
                 seed=epoch_seed(seed, runner.epoch))
         reset_transform_state(getattr(loader.dataset, 'pipeline', None))

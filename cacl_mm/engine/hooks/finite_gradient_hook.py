@@ -1,6 +1,5 @@
 """``FiniteGradientHook``: no optimizer step on a non-finite gradient."""
 from __future__ import annotations
-
 from typing import Dict, Mapping, Optional
 
 import torch
@@ -12,9 +11,10 @@ from mmaction.registry import HOOKS
 from ...utils.run_state import describe_run_state
 
 
-def check_finite_gradients(optimizer: torch.optim.Optimizer,
-                           names: Dict[int, str],
-                           losses: Optional[Mapping[str, object]] = None) -> None:
+def check_finite_gradients(
+        optimizer: torch.optim.Optimizer,
+        names: Dict[int, str],
+        losses: Optional[Mapping[str, object]] = None) -> None:
     """Raise ``FloatingPointError`` if any gradient is inf or NaN.
 
     Args:
@@ -22,27 +22,31 @@ def check_finite_gradients(optimizer: torch.optim.Optimizer,
         names: ``id(parameter) -> name`` for the message.
         losses: The step's loss terms, for the message.
     """
-    params = [p for group in optimizer.param_groups for p in group['params']
-              if p.grad is not None]
+    params = [
+        p for group in optimizer.param_groups for p in group['params']
+        if p.grad is not None
+    ]
     if not params:
         return
     # One fused reduction (torch >= 2.6, which the project requires).
     norm = torch.nn.utils.get_total_norm([p.grad.detach() for p in params])
     if bool(torch.isfinite(norm)):
         return
-    bad = [names.get(id(p), f'tensor {tuple(p.shape)}') for p in params
-           if not bool(torch.isfinite(p.grad).all())]
+    bad = [
+        names.get(id(p), f'tensor {tuple(p.shape)}') for p in params
+        if not bool(torch.isfinite(p.grad).all())
+    ]
     shown = ', '.join(bad[:5]) + (' ...' if len(bad) > 5 else '')
     raise FloatingPointError(
         f'non-finite gradient (norm {float(norm)}) in {len(bad)} parameters: '
-        f'{shown}{describe_run_state(losses or {})}. Stopped before the optimizer step; '
+        f'{shown}{describe_run_state(losses or {})}. Stopped before the '
+        'optimizer step; '
         'lower the learning rate or set optim_wrapper.clip_grad='
         'dict(max_norm=...)')
 
 
-def attach_finite_check(optimizer: torch.optim.Optimizer,
-                        model: nn.Module):
-    """Check gradients before every ``optimizer.step()``; returns the handle."""
+def attach_finite_check(optimizer: torch.optim.Optimizer, model: nn.Module):
+    """Check gradients before each ``optimizer.step()``; returns the handle."""
     names = {id(p): name for name, p in model.named_parameters()}
     return optimizer.register_step_pre_hook(
         lambda opt, args, kwargs: check_finite_gradients(
@@ -72,6 +76,6 @@ class FiniteGradientHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         wrappers = getattr(runner.optim_wrapper, 'optim_wrappers', None)
-        for wrapper in (wrappers.values() if wrappers else
-                        [runner.optim_wrapper]):
+        for wrapper in (wrappers.values()
+                        if wrappers else [runner.optim_wrapper]):
             attach_finite_check(wrapper.optimizer, model)

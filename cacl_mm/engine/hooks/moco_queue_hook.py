@@ -1,6 +1,5 @@
-"""``MoCoQueueHook``: momentum-encoder updates and queue writes after each step."""
+"""``MoCoQueueHook``: momentum-encoder updates and enqueues after each step."""
 from __future__ import annotations
-
 import math
 from typing import Any, Optional
 
@@ -47,17 +46,21 @@ class MoCoQueueHook(Hook):
         end_momentum (float): Final momentum of the cosine schedule.
     """
 
-    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): saves see the update
+    # Before CheckpointHook (VERY_LOW): checkpoints hold the update.
+    priority = 'NORMAL'
 
-    def __init__(self, momentum_schedule: str = 'constant',
+    def __init__(self,
+                 momentum_schedule: str = 'constant',
                  end_momentum: float = 1.0) -> None:
         if momentum_schedule not in ('constant', 'cosine'):
-            raise ValueError('MoCoQueueHook.momentum_schedule must be '
-                             f"'constant' or 'cosine', got {momentum_schedule!r}")
+            raise ValueError(
+                'MoCoQueueHook.momentum_schedule must be '
+                f"'constant' or 'cosine', got {momentum_schedule!r}")
         self.momentum_schedule = momentum_schedule
         self.end_momentum = end_momentum
 
-    def momentum_at(self, base: float, iteration: int, max_iters: int) -> float:
+    def momentum_at(self, base: float, iteration: int,
+                    max_iters: int) -> float:
         """MoCo momentum for ``iteration`` (0-based) of ``max_iters``."""
         if self.momentum_schedule == 'constant' or max_iters <= 1:
             return base

@@ -1,6 +1,5 @@
 """``SkippedVideosHook``: list the videos a ``skip`` policy left out."""
 from __future__ import annotations
-
 import json
 import os.path as osp
 from collections import Counter
@@ -16,7 +15,7 @@ from ...utils.atomic import write_text_atomic
 
 @HOOKS.register_module()
 class SkippedVideosHook(Hook):
-    """Collect ``metainfo['skipped_videos']`` records and report them per epoch.
+    """Collect ``metainfo['skipped_videos']`` records; report them per epoch.
 
     ``RobustVideoDataset(bad_video_policy='skip')`` attaches what it skipped
     to the next good sample, so the records reach the main process from any
@@ -36,7 +35,9 @@ class SkippedVideosHook(Hook):
         self.out_file = out_file
         self._epoch_records: List[Dict[str, str]] = []
 
-    def after_train_iter(self, runner, batch_idx: int,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         """Take the records off this batch's data samples."""
@@ -58,8 +59,9 @@ class SkippedVideosHook(Hook):
         summary = self._load(path)
         counts = Counter((r['path'], r['reason']) for r in records)
         for (video, reason), count in counts.items():
-            entry = summary.setdefault(video, dict(
-                path=video, reason=reason, times_drawn=0, epochs=[]))
+            entry = summary.setdefault(
+                video,
+                dict(path=video, reason=reason, times_drawn=0, epochs=[]))
             entry['reason'] = reason
             entry['times_drawn'] += count
             if runner.epoch + 1 not in entry['epochs']:
@@ -71,7 +73,8 @@ class SkippedVideosHook(Hook):
                 f'epoch {runner.epoch + 1}: {sum(counts.values())} draws hit '
                 f'{len(counts)} bad videos, each replaced by another sample:\n'
                 f'{lines}\n  (all skipped videos: {path})',
-                logger='current', level=30)
+                logger='current',
+                level=30)
         if summary:
             self._write(path, summary)
 
@@ -84,7 +87,10 @@ class SkippedVideosHook(Hook):
 
     @staticmethod
     def _write(path: str, summary: Dict[str, Any]) -> None:
-        write_text_atomic(path, json.dumps(dict(
-            num_videos=len(summary),
-            videos=sorted(summary.values(), key=lambda e: e['path'])),
-            indent=2))
+        write_text_atomic(
+            path,
+            json.dumps(
+                dict(
+                    num_videos=len(summary),
+                    videos=sorted(summary.values(), key=lambda e: e['path'])),
+                indent=2))

@@ -1,6 +1,5 @@
 """``EmbeddingSpreadMetric``: a collapse monitor for self-supervised models."""
 from __future__ import annotations
-
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -42,7 +41,9 @@ class EmbeddingSpreadMetric(BaseMetric):
 
     default_prefix = 'embedding'
 
-    def __init__(self, key: str = 'embedding', role: Optional[str] = 'query',
+    def __init__(self,
+                 key: str = 'embedding',
+                 role: Optional[str] = 'query',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -60,5 +61,6 @@ class EmbeddingSpreadMetric(BaseMetric):
         if len(results) < 2:
             return {}
         unit = F.normalize(torch.stack(results), dim=1)
-        return dict(mean_cosine=float(mean_pairwise_cosine(unit)),
-                    dim_std=float(unit.std(dim=0).mean()))
+        return dict(
+            mean_cosine=float(mean_pairwise_cosine(unit)),
+            dim_std=float(unit.std(dim=0).mean()))

@@ -1,6 +1,5 @@
 """``VideoRetrievalMetric``: R@k of test queries against a train gallery."""
 from __future__ import annotations
-
 import json
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -90,10 +89,11 @@ class VideoRetrievalMetric(BaseMetric):
                     f'{role!r}: evaluate a RetrievalVideoDataset and pack '
                     "PackActionInputs(algorithm_keys=('retrieval_role', ))")
             self.results.append(
-                dict(feature=torch.as_tensor(
-                    sample['feature']).detach().float().cpu(),
-                     label=int(torch.as_tensor(sample['gt_label']).view(-1)[0]),
-                     is_query=role == 'query'))
+                dict(
+                    feature=torch.as_tensor(
+                        sample['feature']).detach().float().cpu(),
+                    label=int(torch.as_tensor(sample['gt_label']).view(-1)[0]),
+                    is_query=role == 'query'))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """R@k of the queries against the gallery."""
@@ -115,18 +115,23 @@ class VideoRetrievalMetric(BaseMetric):
         metrics['num_queries'] = float(len(queries))
         metrics['num_gallery'] = float(len(gallery))
         if self.features_file:
-            np.savez(self.features_file,
-                     gallery_features=gallery.numpy(),
-                     gallery_labels=g_labels.numpy(),
-                     query_features=queries.numpy(),
-                     query_labels=q_labels.numpy())
+            np.savez(
+                self.features_file,
+                gallery_features=gallery.numpy(),
+                gallery_labels=g_labels.numpy(),
+                query_features=queries.numpy(),
+                query_labels=q_labels.numpy())
         if self.out_file:
             k = min(self.save_topk, neighbours.shape[1])
-            rows = [dict(query=i, label=int(q_labels[i]),
-                         neighbours=neighbours[i, :k].tolist(),
-                         neighbour_labels=g_labels[neighbours[i, :k]].tolist(),
-                         scores=[round(s, 6) for s in scores[i, :k].tolist()])
-                    for i in range(len(queries))]
+            rows = [
+                dict(
+                    query=i,
+                    label=int(q_labels[i]),
+                    neighbours=neighbours[i, :k].tolist(),
+                    neighbour_labels=g_labels[neighbours[i, :k]].tolist(),
+                    scores=[round(s, 6) for s in scores[i, :k].tolist()])
+                for i in range(len(queries))
+            ]
             with open(self.out_file, 'w') as f:
                 json.dump(rows, f)
         return metrics

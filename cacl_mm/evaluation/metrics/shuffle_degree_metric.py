@@ -1,6 +1,5 @@
 """``ShuffleDegreeMetric``: edit-distance prediction on held-out clips."""
 from __future__ import annotations
-
 import json
 from typing import Dict, List, Optional, Sequence
 
@@ -36,7 +35,9 @@ class ShuffleDegreeMetric(BaseMetric):
 
     default_prefix = 'sdp'
 
-    def __init__(self, num_classes: int, role: Optional[str] = 'query',
+    def __init__(self,
+                 num_classes: int,
+                 role: Optional[str] = 'query',
                  out_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -55,21 +56,24 @@ class ShuffleDegreeMetric(BaseMetric):
                     "ShuffleDegreeMetric needs 'med_label' on each sample: "
                     "ShuffleByMED in the pipeline and PackActionInputs("
                     "algorithm_keys=('shuffle_order', 'med_label', ...))")
-            self.results.append((int(sample['med_label']),
-                                 int(sample['med_pred'])))
+            self.results.append(
+                (int(sample['med_label']), int(sample['med_pred'])))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
-        """``accuracy`` and ``chance``; writes the confusion to ``out_file``."""
+        """``accuracy`` and ``chance``; the confusion goes to ``out_file``."""
         if not results:
             return {}
         matrix = np.zeros((self.num_classes, self.num_classes), np.int64)
         for true, predicted in results:
             matrix[true, predicted] += 1
         total = max(int(matrix.sum()), 1)
-        metrics = dict(accuracy=float(np.trace(matrix)) / total,
-                       chance=1.0 / self.num_classes)
+        metrics = dict(
+            accuracy=float(np.trace(matrix)) / total,
+            chance=1.0 / self.num_classes)
         if self.out_file:
             with open(self.out_file, 'w') as f:
-                json.dump(dict(matrix=matrix.tolist(), num_clips=total,
-                               **metrics), f, indent=2)
+                json.dump(
+                    dict(matrix=matrix.tolist(), num_clips=total, **metrics),
+                    f,
+                    indent=2)
         return metrics

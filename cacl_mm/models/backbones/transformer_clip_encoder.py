@@ -1,6 +1,5 @@
 """``TransformerClipEncoder``: frozen 2D CNN frame features -> Transformer."""
 from __future__ import annotations
-
 from typing import Optional
 
 import torch
@@ -94,7 +93,8 @@ class TransformerClipEncoder(BaseModule):
     Load the 2D CNN from a checkpoint with ``frame_encoder_checkpoint`` (a
     stage-0 ``FrameMoCo`` checkpoint, any checkpoint with the 2D CNN under
     ``backbone.``, or a plain state dict), or with ``init_cfg`` on
-    ``frame_encoder`` (``dict(type='Pretrained', checkpoint=..., prefix=...)``).
+    ``frame_encoder``
+    (``dict(type='Pretrained', checkpoint=..., prefix=...)``).
 
     As the backbone of a ``Recognizer3D``, pair it with
     ``I3DHead(spatial_type=None, in_channels=embed_dims)``.

@@ -1,6 +1,5 @@
 """``CrossArchContrastiveHead``: InfoNCE across views and architectures."""
 from __future__ import annotations
-
 from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
@@ -23,10 +22,9 @@ class CrossArchContrastiveHead(BaseModule):
     ``b`` is the positive of ``a`` and the negatives are past momentum keys
     of ``b``'s architecture. ``loss_contrast`` is ``loss_weight`` times the
     mean of the terms (weighted by ``pair_weights``), as the released code
-    averages over its four positives. Each term is logged as
-    ``nce_<a>-<b>``; ``cos_<a>`` is the collapse monitor of each online
-    representation. The head holds no weights: the projections are the
-    model's necks and the queues its ``KeyQueue`` memories.
+    averages over its four positives. It logs each term (``nce_<a>-<b>``)
+    and the collapse monitor ``cos_<a>`` of each online representation. No
+    weights: the model owns the necks and the ``KeyQueue`` memories.
 
     Negatives (both on by default; each fixes a measured failure):
 
@@ -75,7 +73,8 @@ class CrossArchContrastiveHead(BaseModule):
     @property
     def queue_archs(self) -> Tuple[Arch, ...]:
         """Architectures whose keys are negatives (those of a positive)."""
-        return tuple(a for a in Arch if any(b.arch == a for _, b in self.pairs))
+        positives = {b.arch for _, b in self.pairs}
+        return tuple(a for a in Arch if a in positives)
 
     @property
     def needed(self) -> Tuple[Representation, ...]:
@@ -84,11 +83,12 @@ class CrossArchContrastiveHead(BaseModule):
         names |= {Representation(a, True) for a in self.queue_archs}
         return tuple(r for r in REPRESENTATIONS if r in names)
 
-    def loss(self,
-             embeddings: Mapping[Representation, torch.Tensor],
-             negatives: Mapping[Arch, Negatives],
-             sample_ids: Optional[torch.Tensor] = None
-             ) -> Dict[str, torch.Tensor]:
+    def loss(
+            self,
+            embeddings: Mapping[Representation, torch.Tensor],
+            negatives: Mapping[Arch, Negatives],
+            sample_ids: Optional[torch.Tensor] = None
+    ) -> Dict[str, torch.Tensor]:
         """InfoNCE over the configured pairs.
 
         Args:
@@ -103,15 +103,12 @@ class CrossArchContrastiveHead(BaseModule):
         """
         losses = {}
         total = 0.
-        masking = self.mask_same_video and sample_ids is not None
+        ids = sample_ids if self.mask_same_video else None
         for (anchor, positive), weight in zip(self.pairs, self.pair_weights):
             keys, key_ids = negatives[positive.arch]
-            term = info_nce(
-                embeddings[anchor], embeddings[positive],
-                keys.clone().detach(), self.temperature,
-                batch_negatives=self.batch_negatives,
-                anchor_ids=sample_ids if masking else None,
-                negative_ids=key_ids if masking else None)
+            term = info_nce(embeddings[anchor], embeddings[positive],
+                            keys.clone().detach(), self.temperature,
+                            self.batch_negatives, ids, key_ids)
             losses[f'nce_{anchor}-{positive}'] = term.detach()
             total = total + weight * term / sum(self.pair_weights)
         for name in self.needed:

@@ -1,6 +1,5 @@
 """``ShuffleDegreeHead``: classify the edit distance of a shuffled twin."""
 from __future__ import annotations
-
 from typing import Dict
 
 import torch
@@ -56,7 +55,8 @@ class ShuffleDegreeHead(BaseModule):
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes < 2:
-            raise ValueError(f'sdp_head.num_classes must be >= 2, got {num_classes}')
+            raise ValueError(
+                f'sdp_head.num_classes must be >= 2, got {num_classes}')
         if input_mode not in ('difference', 'concat', 'both'):
             raise ValueError("sdp_head.input_mode must be 'difference', "
                              f"'concat' or 'both', got {input_mode!r}")
@@ -80,7 +80,8 @@ class ShuffleDegreeHead(BaseModule):
         """(N, in_channels) features -> (N, hidden) ReLU activations."""
         if feats.shape[1] != self.in_channels:
             raise ValueError(
-                f'sdp_head.in_channels={self.in_channels} but the 3D CNN gives '
+                f'sdp_head.in_channels={self.in_channels} but the 3D CNN '
+                'gives '
                 f'{feats.shape[1]} channels (original + shuffled features)')
         if self.input_mode != 'concat':
             original, shuffled = feats.chunk(2, dim=1)
@@ -109,5 +110,7 @@ class ShuffleDegreeHead(BaseModule):
         loss = F.cross_entropy(logits, labels)
         acc = (logits.argmax(dim=1) == labels).float().mean()
         dead = (hidden.detach() <= 0).all(dim=0).float().mean()
-        return dict(loss_sdp=self.loss_weight * loss, acc_sdp=acc.detach(),
-                    dead_sdp=dead)
+        return dict(
+            loss_sdp=self.loss_weight * loss,
+            acc_sdp=acc.detach(),
+            dead_sdp=dead)

@@ -1,6 +1,5 @@
 """InfoNCE with one positive per anchor, and a collapse monitor."""
 from __future__ import annotations
-
 from typing import Optional
 
 import torch
@@ -58,8 +57,8 @@ def info_nce(anchor: torch.Tensor,
         else:
             pos = (anchor * positive).sum(dim=1, keepdim=True)
             logits = torch.cat([pos, queue_logits], dim=1)
-            target = torch.zeros(anchor.shape[0], dtype=torch.long,
-                                 device=anchor.device)
+            target = torch.zeros(
+                anchor.shape[0], dtype=torch.long, device=anchor.device)
         return F.cross_entropy(logits / temperature, target)
 
 

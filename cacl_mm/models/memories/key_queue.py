@@ -1,6 +1,5 @@
 """``KeyQueue``: MoCo's memory of past momentum keys, the negatives."""
 from __future__ import annotations
-
 from typing import Optional
 
 import torch
@@ -31,12 +30,14 @@ class KeyQueue(BaseModule):
         self.register_buffer('keys',
                              F.normalize(torch.randn(length, dims), dim=1))
         # Dataset index of each key's video; -1: unknown (initial keys).
-        self.register_buffer('ids', torch.full((length, ), -1,
+        self.register_buffer('ids', torch.full((length, ),
+                                               -1,
                                                dtype=torch.long))
         self.register_buffer('ptr', torch.zeros(1, dtype=torch.long))
 
     @torch.no_grad()
-    def enqueue(self, keys: torch.Tensor,
+    def enqueue(self,
+                keys: torch.Tensor,
                 ids: Optional[torch.Tensor] = None) -> None:
         """Write keys in place of the oldest ones.
 
@@ -51,7 +52,8 @@ class KeyQueue(BaseModule):
                 f'queue.length={self.length} is smaller than the {count} '
                 'keys of one step (batch size x world size)')
         ptr = int(self.ptr)
-        idx = (ptr + torch.arange(count, device=self.keys.device)) % self.length
+        idx = (ptr +
+               torch.arange(count, device=self.keys.device)) % self.length
         self.keys[idx] = keys.to(self.keys.dtype)
         self.ids[idx] = -1 if ids is None else ids.to(
             device=self.ids.device, dtype=torch.long)

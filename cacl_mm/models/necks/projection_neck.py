@@ -1,4 +1,4 @@
-"""``ProjectionNeck``: the MLP from encoder features to contrastive embeddings."""
+"""``ProjectionNeck``: MLP from encoder features to contrastive embeddings."""
 from __future__ import annotations
 
 import torch
@@ -48,8 +48,10 @@ class ProjectionNeck(BaseModule):
         layers = [nn.Linear(in_channels, hidden_channels, bias=not norm)]
         if norm:
             layers.append(nn.BatchNorm1d(hidden_channels))
-        layers += [nn.ReLU(inplace=True),
-                   nn.Linear(hidden_channels, out_channels)]
+        layers += [
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden_channels, out_channels)
+        ]
         self.mlp = nn.Sequential(*layers)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:

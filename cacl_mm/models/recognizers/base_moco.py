@@ -1,6 +1,5 @@
 """``BaseMoCo``: what every momentum-contrast model here shares."""
 from __future__ import annotations
-
 import warnings
 from typing import Callable, Dict, Mapping, Optional, Sequence, Union
 
@@ -28,12 +27,14 @@ def stack_sample_field(data_samples: SampleList, key: str,
             f'data sample has no "{key}": add ShuffleByMED to the train '
             f"pipeline and PackActionInputs(algorithm_keys=('shuffle_order', "
             f"'med_label'))")
-    return torch.as_tensor(np.stack([np.asarray(v) for v in values]),
-                           dtype=torch.long, device=device)
+    return torch.as_tensor(
+        np.stack([np.asarray(v) for v in values]),
+        dtype=torch.long,
+        device=device)
 
 
 def build_data_preprocessor(cfg: OptConfigType) -> nn.Module:
-    """``ActionDataPreprocessor(format_shape='NCTHW')`` unless ``cfg`` says else.
+    """``ActionDataPreprocessor(format_shape='NCTHW')``, unless ``cfg``.
 
     Built from mmaction's registry, so no default scope is needed.
     """
@@ -67,7 +68,8 @@ class BaseMoCo(BaseModel):
     #: Dimensions of one backbone input batch (5 for NCTHW clips).
     input_ndim = 5
 
-    def __init__(self, momentum: float = 0.999,
+    def __init__(self,
+                 momentum: float = 0.999,
                  queue: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  channels_last: bool = False,
@@ -76,7 +78,8 @@ class BaseMoCo(BaseModel):
             data_preprocessor=build_data_preprocessor(data_preprocessor),
             init_cfg=init_cfg)
         if not 0. <= momentum <= 1.:
-            raise ValueError(f'model.momentum must be in [0, 1], got {momentum}')
+            raise ValueError(
+                f'model.momentum must be in [0, 1], got {momentum}')
         self.momentum = momentum
         self.channels_last = channels_last
         self.queue_cfg = dict(queue or dict(type='KeyQueue'))
@@ -97,11 +100,12 @@ class BaseMoCo(BaseModel):
 
     def build_neck(self, cfg: OptConfigType, key: str,
                    used: bool) -> Optional[nn.Module]:
-        """The neck ``model.<key>`` if a contrastive pair uses it."""
+        """``model.<key>`` (a neck, the Transformer) if the pairs use it."""
         if not used:
             return None
         if cfg is None:
-            raise ValueError(f'model.contrast_head.pairs need model.{key}')
+            raise ValueError(f'model.contrast_head.pairs need model.{key}, '
+                             'which is not set')
         return MODELS.build(cfg)
 
     def build_queues(self, necks: Sequence[Optional[nn.Module]]) -> None:
@@ -112,7 +116,8 @@ class BaseMoCo(BaseModel):
                              '; the pairs compare their embeddings')
         archs = self.contrast_head.queue_archs if self.contrast_head else ()
         self.queues = nn.ModuleDict({
-            arch.value: MODELS.build(dict(self.queue_cfg, dims=min(dims)))
+            arch.value:
+            MODELS.build(dict(self.queue_cfg, dims=min(dims)))
             for arch in archs
         })
 
@@ -182,8 +187,11 @@ class BaseMoCo(BaseModel):
         sample_ids = self.sample_ids(data_samples, first.device)
         losses = self.contrast_head.loss(embeddings, self.negatives(),
                                          sample_ids)
-        self._pending_keys = {r.arch: e.detach() for r, e in embeddings.items()
-                              if r.momentum and r.arch.value in self.queues}
+        self._pending_keys = {
+            r.arch: e.detach()
+            for r, e in embeddings.items()
+            if r.momentum and r.arch.value in self.queues
+        }
         self._pending_ids = sample_ids
         return losses
 
@@ -203,8 +211,8 @@ class BaseMoCo(BaseModel):
     @torch.no_grad()
     def enqueue_pending_keys(
             self,
-            gather: Callable[[torch.Tensor], torch.Tensor] = lambda x: x
-    ) -> None:
+            gather: Callable[[torch.Tensor],
+                             torch.Tensor] = lambda x: x) -> None:
         """Write the keys of the last ``loss()`` call into the queues, once.
 
         Args:
@@ -221,8 +229,8 @@ class BaseMoCo(BaseModel):
     def after_optimizer_step(
             self,
             momentum: Optional[float] = None,
-            gather: Callable[[torch.Tensor], torch.Tensor] = lambda x: x
-    ) -> None:
+            gather: Callable[[torch.Tensor],
+                             torch.Tensor] = lambda x: x) -> None:
         """MoCo's update: EMA step of the key encoders, then the enqueue."""
         self.momentum_update(momentum)
         self.enqueue_pending_keys(gather)
@@ -233,10 +241,13 @@ class BaseMoCo(BaseModel):
 
         ``PackActionInputs(algorithm_keys=(..., 'sample_idx'))`` packs it.
         """
-        values = [None if sample is None else sample.get('sample_idx')
-                  for sample in data_samples or []]
+        values = [
+            None if sample is None else sample.get('sample_idx')
+            for sample in data_samples or []
+        ]
         if not values or any(v is None for v in values):
-            if self.contrast_head.mask_same_video and 'ids' not in self._warned:
+            masking = self.contrast_head.mask_same_video
+            if masking and 'ids' not in self._warned:
                 warnings.warn(
                     f'{type(self).__name__}: contrast_head.mask_same_video is '
                     "on but the data samples carry no 'sample_idx': add it to "
@@ -244,7 +255,8 @@ class BaseMoCo(BaseModel):
                     'pipeline, or a video can meet its own keys as negatives')
                 self._warned.add('ids')
             return None
-        return torch.as_tensor([int(v) for v in values], dtype=torch.long,
+        return torch.as_tensor([int(v) for v in values],
+                               dtype=torch.long,
                                device=device)
 
     # ------------------------------------------------------------ inference

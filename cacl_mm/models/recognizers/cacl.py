@@ -1,6 +1,5 @@
-"""``CACL``: Cross-Architecture Contrastive Learning (CVPR 2022) for MMAction2."""
+"""``CACL``: Cross-Architecture Contrastive Learning (CVPR 2022)."""
 from __future__ import annotations
-
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -8,8 +7,7 @@ import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.batch_shuffle import shuffle_bn_forward
-from ..utils.encoders import (CNNEncoder, TransformerEncoder, concat_twins,
+from ..utils.encoders import (CNNEncoder, TransformerEncoder,
                               convert_channels_last, with_twins)
 from ..utils.representations import (CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch,
                                      Representation)
@@ -41,25 +39,22 @@ class CACL(BaseMoCo):
 
     Args:
         backbone (dict): Any MMAction2 3D backbone (kept for downstream use).
-        cnn_neck (dict, optional): ``ProjectionNeck`` of the 3D CNN.
-        transformer_neck (dict, optional): ``ProjectionNeck`` of the
-            Transformer; needed when a pair names ``trans_*``.
+        cnn_neck, transformer_neck (dict, optional): ``ProjectionNeck`` of
+            each encoder (needed when a pair names its representations).
         queue (dict, optional): ``KeyQueue`` config (one per architecture).
         contrast_head (dict, optional): ``CrossArchContrastiveHead``; None
             trains the shuffle-degree task alone.
-        sdp_head (dict, optional): ``ShuffleDegreeHead``; None turns
-            shuffle-degree prediction off.
+        sdp_head (dict, optional): ``ShuffleDegreeHead``; None: no loss_sdp.
         transformer (dict, optional): ``TransformerClipEncoder``.
         clip_len (int): Frames per clip T. Defaults to 16.
         momentum (float): MoCo momentum m. Defaults to 0.999.
         shuffle_bn_splits (int): BatchNorm sub-batches of the momentum 3D
             CNN in one process (single-GPU shuffle-BN). Defaults to 2.
-        sdp_temporal (bool): Feed ``sdp_head`` one feature per time slot of
-            the last stage (pooled over space only; ``in_channels`` = 2 x
-            channels x slots). Defaults to False.
-        share_frame_features (bool): Step 1 as above; False runs the 2D CNN
-            on every clip and twin for each Transformer, as the released
-            code (4 passes instead of 2, same losses). Defaults to True.
+        sdp_temporal (bool): ``sdp_head`` reads one feature per time slot of
+            the last stage (``in_channels`` = 2 x channels x slots).
+        share_frame_features (bool): Step 1 as above (default); False runs
+            the 2D CNN on every clip and twin per Transformer, as the
+            released code (4 passes instead of 2, the same losses).
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
         channels_last (bool): 3D CNNs in ``torch.channels_last_3d`` layout.
@@ -97,9 +92,11 @@ class CACL(BaseMoCo):
             if contrast_head else None
         needed = self.contrast_head.needed if self.contrast_head else ()
         archs = [a for a in Arch if any(r.arch == a for r in needed)]
-        self.cnn_neck = self.build_neck(cnn_neck, 'cnn_neck', Arch.CNN in archs)
-        self.transformer_neck = self.build_neck(
-            transformer_neck, 'transformer_neck', Arch.TRANSFORMER in archs)
+        self.cnn_neck = self.build_neck(cnn_neck, 'cnn_neck', Arch.CNN
+                                        in archs)
+        self.transformer_neck = self.build_neck(transformer_neck,
+                                                'transformer_neck',
+                                                Arch.TRANSFORMER in archs)
         self.build_queues([self.cnn_neck, self.transformer_neck])
         self.sdp_head = MODELS.build(sdp_head) if sdp_head else None
         if self.sdp_head is not None and self.sdp_head.num_classes != clip_len:
@@ -110,23 +107,18 @@ class CACL(BaseMoCo):
         self.transformer = None
         if Arch.TRANSFORMER in archs:
             self.transformer = self._build_transformer(transformer)
-        self.build_momentum_encoders(
-            [r.arch for r in needed if r.momentum])
+        self.build_momentum_encoders([r.arch for r in needed if r.momentum])
 
     def _build_transformer(self, cfg: OptConfigType) -> nn.Module:
-        if cfg is None:
-            raise ValueError('model.contrast_head.pairs use the Transformer '
-                             'but model.transformer is not set')
-        transformer = MODELS.build(cfg)
+        transformer = self.build_neck(cfg, 'transformer', True)
         num_frames = transformer.clip_transformer.num_frames
+        dims = 2 * transformer.embed_dims
         if num_frames < self.clip_len:
             raise ValueError(f'model.transformer.num_frames={num_frames} is '
                              f'smaller than model.clip_len={self.clip_len}')
-        if self.transformer_neck.in_channels != 2 * transformer.embed_dims:
-            raise ValueError(
-                'model.transformer_neck.in_channels='
-                f'{self.transformer_neck.in_channels} must be 2 x model.'
-                f'transformer.embed_dims = {2 * transformer.embed_dims}')
+        if self.transformer_neck.in_channels != dims:
+            raise ValueError(f'model.transformer_neck.in_channels must be 2 x '
+                             f'model.transformer.embed_dims = {dims}')
         return transformer
 
     def online_encoder(self, arch: Arch) -> nn.Module:
@@ -138,34 +130,29 @@ class CACL(BaseMoCo):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
-        """CACL losses for a batch of two-view clips.
-
-        Args:
-            inputs (torch.Tensor): (N, 2, C, T, H, W) normalised views.
-            data_samples (list[ActionDataSample]): With ``shuffle_order``
-                (T,), ``med_label`` and ``sample_idx``.
-
-        Returns:
-            dict: ``loss_contrast`` / ``loss_sdp`` and the logged terms.
-        """
+        """Losses of (N, 2, C, T, H, W) two-view clips whose samples carry
+        ``shuffle_order`` (T,), ``med_label`` and ``sample_idx``."""
         if inputs.ndim != 6 or inputs.shape[1] != 2 or \
                 inputs.shape[3] != self.clip_len:
             raise ValueError(
                 'CACL.loss expects (N, 2 views, C, T, H, W) inputs with T = '
                 f'model.clip_len={self.clip_len} (MultiViewClip(num_views=2) '
                 f'+ SampleFrames.clip_len), got shape {tuple(inputs.shape)}')
-        order = stack_sample_field(data_samples, 'shuffle_order', inputs.device)
+        order = stack_sample_field(data_samples, 'shuffle_order',
+                                   inputs.device)
         views = inputs[:, 0], inputs[:, 1]
         needed = self.contrast_head.needed if self.contrast_head else ()
         # The frozen 2D pass first, while the 3D activations kept for
         # backward do not yet fill memory.
         frames = self._twin_frame_features(views, order, needed)
         cnn = self.online_encoder(Arch.CNN)
-        pairs, sdp_pairs = cnn.twin_features(views[0], order, self.sdp_temporal)
+        pairs, sdp_pairs = cnn.twin_features(views[0], order,
+                                             self.sdp_temporal)
         losses = {}
         if self.sdp_head is not None:
-            losses.update(self.sdp_head.loss(sdp_pairs, stack_sample_field(
-                data_samples, 'med_label', inputs.device)))
+            labels = stack_sample_field(data_samples, 'med_label',
+                                        inputs.device)
+            losses.update(self.sdp_head.loss(sdp_pairs, labels))
         if self.contrast_head is None:
             return losses
         embeddings = {}
@@ -176,29 +163,31 @@ class CACL(BaseMoCo):
                 Arch.TRANSFORMER).embed_twins(frames[TRANS_Q])
         with torch.no_grad():
             if CNN_K in needed:
-                key_cnn = self.momentum_encoder(Arch.CNN)
-                feats = shuffle_bn_forward(key_cnn.features,
-                                           with_twins(views[1], order, 2),
-                                           self.shuffle_bn_splits)
-                embeddings[CNN_K] = key_cnn.neck(concat_twins(feats))
+                embeddings[CNN_K] = self.momentum_encoder(
+                    Arch.CNN).embed_twins_shuffle_bn(views[1], order,
+                                                     self.shuffle_bn_splits)
             if TRANS_K in needed:
                 embeddings[TRANS_K] = self.momentum_encoder(
                     Arch.TRANSFORMER).embed_twins(frames[TRANS_K])
         losses.update(self.contrast(embeddings, data_samples))
         return losses
 
-    def _twin_frame_features(self, views: Tuple[torch.Tensor, torch.Tensor],
-                             order: torch.Tensor,
-                             needed: Sequence[Representation]
-                             ) -> Dict[Representation, torch.Tensor]:
+    def _twin_frame_features(
+        self, views: Tuple[torch.Tensor, torch.Tensor], order: torch.Tensor,
+        needed: Sequence[Representation]
+    ) -> Dict[Representation, torch.Tensor]:
         """(2N, T, D_f) frozen frame features of [clips; twins] of the view
         each Transformer representation reads; no autograd graph."""
-        wanted = {r: views[r.momentum] for r in (TRANS_Q, TRANS_K)
-                  if r in needed}
+        wanted = {
+            r: views[r.momentum]
+            for r in (TRANS_Q, TRANS_K) if r in needed
+        }
         extract = self.transformer.extract_frame_features if wanted else None
         if not self.share_frame_features:
-            return {r: extract(with_twins(view, order, 2))
-                    for r, view in wanted.items()}
+            return {
+                r: extract(with_twins(view, order, 2))
+                for r, view in wanted.items()
+            }
         if not wanted:
             return {}
         feats = extract(torch.cat(list(wanted.values()))).chunk(len(wanted))
@@ -206,21 +195,13 @@ class CACL(BaseMoCo):
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: SampleList) -> SampleList:
-        """Backbone features, and the pretraining diagnostics when possible.
-
-        Every sample gets ``feature`` (the clip-averaged pooled 3D CNN
-        features, as retrieval uses them). One clip per sample with
-        ``shuffle_order`` also gives ``med_pred`` (the shuffle-degree class,
-        with ``sdp_head``) and ``embedding`` (the ``cnn_neck`` output), which
-        ``ShuffleDegreeMetric`` and ``EmbeddingSpreadMetric`` read.
-
-        Args:
-            inputs (torch.Tensor): (N, C, T, H, W) or (N, M, C, T, H, W).
-            data_samples (list[ActionDataSample]): One per clip.
-        """
+        """``feature`` of (N, [M,] C, T, H, W) clips (clip-averaged pooled
+        3D CNN features, as retrieval reads them); one clip per sample with
+        ``shuffle_order`` also gets ``med_pred`` (with ``sdp_head``) and
+        ``embedding`` (``cnn_neck``) for the pretraining metrics."""
         single = inputs.ndim == 5 or inputs.shape[1] == 1
-        if not (single and all(s.get('shuffle_order') is not None
-                               for s in data_samples)):
+        if not (single and all(
+                s.get('shuffle_order') is not None for s in data_samples)):
             return super().predict(inputs, data_samples)
         clips = inputs if inputs.ndim == 5 else inputs[:, 0]
         order = stack_sample_field(data_samples, 'shuffle_order', clips.device)

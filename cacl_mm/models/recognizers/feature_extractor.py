@@ -1,6 +1,5 @@
-"""``VideoFeatureExtractor``: a backbone that predicts clip-averaged features."""
+"""``VideoFeatureExtractor``: a backbone predicting clip-averaged features."""
 from __future__ import annotations
-
 from typing import Optional
 
 import torch
@@ -29,7 +28,9 @@ class VideoFeatureExtractor(BaseModel):
             ``ActionDataPreprocessor(format_shape='NCTHW')``.
     """
 
-    def __init__(self, backbone: ConfigType, feature: str = 'avg',
+    def __init__(self,
+                 backbone: ConfigType,
+                 feature: str = 'avg',
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(
@@ -57,7 +58,8 @@ class VideoFeatureExtractor(BaseModel):
                              f'backbone gives {tuple(out.shape)}')
         return self.conv5_pool(out).flatten(1)
 
-    def forward(self, inputs: torch.Tensor,
+    def forward(self,
+                inputs: torch.Tensor,
                 data_samples: Optional[SampleList] = None,
                 mode: str = 'tensor'):
         """``predict`` attaches features; ``tensor`` returns them."""

@@ -1,6 +1,5 @@
 """``FrameMoCo``: stage 0, MoCo v2 on video frames for the frame encoder."""
 from __future__ import annotations
-
 from typing import Dict
 
 import torch
@@ -101,6 +100,7 @@ class FrameMoCo(BaseMoCo):
         query = online.neck(online.features(frames[:, 0]))
         with torch.no_grad():
             key_encoder = self.momentum_encoder(Arch.CNN)
-            key = key_encoder.neck(shuffle_bn_forward(
-                key_encoder.features, frames[:, 1], self.shuffle_bn_splits))
+            key = key_encoder.neck(
+                shuffle_bn_forward(key_encoder.features, frames[:, 1],
+                                   self.shuffle_bn_splits))
         return self.contrast({CNN_Q: query, CNN_K: key}, data_samples)

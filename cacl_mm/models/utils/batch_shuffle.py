@@ -14,7 +14,6 @@ normalised with statistics of other samples than its query.
   sub-batches (:func:`split_bn_forward`), as each GPU would.
 """
 from __future__ import annotations
-
 from typing import Callable, Tuple
 
 import torch
@@ -22,12 +21,13 @@ from mmengine import dist
 
 
 def _gather(tensor: torch.Tensor) -> torch.Tensor:
-    sizes = dist.all_gather(torch.tensor([tensor.shape[0]], device=tensor.device))
+    sizes = dist.all_gather(
+        torch.tensor([tensor.shape[0]], device=tensor.device))
     if len({int(s) for s in sizes}) != 1:
         raise RuntimeError(
             'shuffle-BN needs the same batch size on every rank, got '
-            f'{[int(s) for s in sizes]}; keep the default sampler (it pads the '
-            'last batch) or set drop_last=True in train_dataloader')
+            f'{[int(s) for s in sizes]}; keep the default sampler (it pads '
+            'the last batch) or set drop_last=True in train_dataloader')
     return torch.cat(dist.all_gather(tensor.contiguous()), dim=0)
 
 
@@ -90,7 +90,8 @@ def split_bn_forward(encoder: Callable[[torch.Tensor], torch.Tensor],
 
 @torch.no_grad()
 def shuffle_bn_forward(encoder: Callable[[torch.Tensor], torch.Tensor],
-                       x: torch.Tensor, num_splits: int = 2) -> torch.Tensor:
+                       x: torch.Tensor,
+                       num_splits: int = 2) -> torch.Tensor:
     """Run a key encoder with shuffle-BN, distributed or not.
 
     Args:

@@ -6,12 +6,12 @@ and the shuffle-degree head read. A momentum encoder is a deep copy of one
 of these made by :class:`mmengine.model.ExponentialMovingAverage`.
 """
 from __future__ import annotations
-
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 
+from .batch_shuffle import shuffle_bn_forward
 from .pooling import pool_features
 
 
@@ -47,8 +47,8 @@ def to_memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     """``x`` in channels-last layout (5-D: ``channels_last_3d``) if asked."""
     if not channels_last or x.ndim not in (4, 5):
         return x
-    return x.contiguous(memory_format=torch.channels_last_3d
-                        if x.ndim == 5 else torch.channels_last)
+    return x.contiguous(memory_format=torch.channels_last_3d if x.ndim ==
+                        5 else torch.channels_last)
 
 
 def convert_channels_last(module: nn.Module) -> nn.Module:
@@ -70,7 +70,9 @@ class CNNEncoder(nn.Module):
         channels_last (bool): Feed the backbone channels-last inputs.
     """
 
-    def __init__(self, backbone: nn.Module, neck: Optional[nn.Module] = None,
+    def __init__(self,
+                 backbone: nn.Module,
+                 neck: Optional[nn.Module] = None,
                  channels_last: bool = False) -> None:
         super().__init__()
         self.backbone = backbone
@@ -85,9 +87,11 @@ class CNNEncoder(nn.Module):
         """Backbone inputs -> (N, D) pooled features."""
         return pool_features(self.feature_maps(inputs))
 
-    def twin_features(self, clips: torch.Tensor, order: torch.Tensor,
-                      keep_time: bool = False
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def twin_features(
+            self,
+            clips: torch.Tensor,
+            order: torch.Tensor,
+            keep_time: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
         """Clips and their shuffled twins through the backbone, as one batch.
 
         Args:
@@ -105,6 +109,15 @@ class CNNEncoder(nn.Module):
             return pooled, pooled
         return pooled, concat_twins(pool_features(maps, keep_time=True))
 
+    @torch.no_grad()
+    def embed_twins_shuffle_bn(self, clips: torch.Tensor, order: torch.Tensor,
+                               num_splits: int) -> torch.Tensor:
+        """Keys of a momentum encoder: (N, C, T, H, W) clips and their twins
+        through the backbone with shuffle-BN -> (N, E) embeddings."""
+        feats = shuffle_bn_forward(self.features, with_twins(clips, order, 2),
+                                   num_splits)
+        return self.neck(concat_twins(feats))
+
 
 class TransformerEncoder(nn.Module):
     """The clip Transformer and its neck (the frozen 2D CNN stays outside).
@@ -120,5 +133,5 @@ class TransformerEncoder(nn.Module):
         self.neck = neck
 
     def embed_twins(self, frames: torch.Tensor) -> torch.Tensor:
-        """(2N, T, D_f) frame features of [clips; twins] -> (N, E) embeddings."""
+        """(2N, T, D_f) frames of [clips; twins] -> (N, E) embeddings."""
         return self.neck(concat_twins(self.clip_transformer(frames)))

@@ -1,6 +1,5 @@
 """One pooling step from a backbone output to feature vectors."""
 from __future__ import annotations
-
 from typing import Sequence, Union
 
 import torch

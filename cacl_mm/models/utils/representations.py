@@ -6,7 +6,6 @@ momentum encoder on view 2); code uses :class:`Representation` values and
 :class:`Arch` members, never sliced strings.
 """
 from __future__ import annotations
-
 from dataclasses import dataclass
 from enum import Enum
 from typing import List, Sequence, Tuple, Union

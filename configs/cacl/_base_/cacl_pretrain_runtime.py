@@ -24,8 +24,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     checkpoint=dict(
         # mmengine's CheckpointHook with atomic writes (tmp file + rename)
-        type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3,
-        save_best=None, save_last=True))
+        type='AtomicCheckpointHook',
+        interval=10,
+        max_keep_ckpts=3,
+        save_best=None,
+        save_last=True))
 
 # TensorBoard in one line: `TENSORBOARD=1 mim train mmaction CONFIG` (or, in a
 # config: visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),

@@ -37,10 +37,16 @@ model = dict(
         mlp_ratio=4.0),
     # Projections of the [original | shuffled] features (twice the encoder's
     # feature size) to the 128-d embeddings of the released code.
-    cnn_neck=dict(type='ProjectionNeck', in_channels=2 * 512,
-                  hidden_channels=2048, out_channels=128),
-    transformer_neck=dict(type='ProjectionNeck', in_channels=2 * 768,
-                          hidden_channels=2048, out_channels=128),
+    cnn_neck=dict(
+        type='ProjectionNeck',
+        in_channels=2 * 512,
+        hidden_channels=2048,
+        out_channels=128),
+    transformer_neck=dict(
+        type='ProjectionNeck',
+        in_channels=2 * 768,
+        hidden_channels=2048,
+        out_channels=128),
     # released code: 6400 keys; must stay below the train videos unless
     # contrast_head.mask_same_video (default) keeps a video's own keys out
     queue=dict(type='KeyQueue', length=6400),
@@ -53,8 +59,11 @@ model = dict(
         loss_weight=1.0),
     # The paper trains both losses (the released code weights this one 0).
     sdp_head=dict(
-        type='ShuffleDegreeHead', in_channels=2 * 512, num_classes=16,  # T classes for T frames
-        hidden_channels=512, loss_weight=1.0),
+        type='ShuffleDegreeHead',
+        in_channels=2 * 512,
+        num_classes=16,  # T classes for T frames
+        hidden_channels=512,
+        loss_weight=1.0),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],

@@ -8,8 +8,13 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     clip_grad=None)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=300, eta_min=0., by_epoch=True,
-         begin=0, end=300)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=300,
+        eta_min=0.,
+        by_epoch=True,
+        begin=0,
+        end=300)
 ]
 # The lr above is for a total batch of 64; `--auto-scale-lr` rescales it.
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -18,24 +18,42 @@ view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
     dict(type='Resize', scale=(112, 112), keep_ratio=False),  # paper: 112x112
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='mmcv.RandomApply', prob=0.8, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0.4, contrast=0.4,
-             saturation=0.4, hue=0.1)]),
-    dict(type='mmcv.RandomApply', prob=0.2, transforms=[
-        dict(type='mmaction.ColorJitter', brightness=0, contrast=0,
-             saturation=(0., 0.), hue=0)]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.8,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ]),
+    dict(
+        type='mmcv.RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='mmaction.ColorJitter',
+                brightness=0,
+                contrast=0,
+                saturation=(0., 0.),
+                hue=0)
+        ]),
     dict(type='FormatShape', input_format='NCTHW'),
 ]
 train_pipeline = [
     dict(type='DecordInit'),
     # paper / released code: 16 frames with a temporal stride of 2
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
+    dict(
+        type='SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED'),
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
     # sample_idx: the queue never offers a clip its own video's keys
-    dict(type='PackActionInputs',
-         algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
 ]
 train_dataloader = dict(
     batch_size=8,  # per GPU; x 8 GPUs = 64, the paper's batch
@@ -66,15 +84,20 @@ train_dataloader = dict(
 # `tools/test.py CONFIG CHECKPOINT` runs the same checks on a checkpoint.
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
-         num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=2,
+        num_clips=1,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED', seed=0),
     dict(type='Resize', scale=(-1, 128)),
     dict(type='CenterCrop', crop_size=112),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs',
-         algorithm_keys=('shuffle_order', 'med_label', 'retrieval_role')),
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('shuffle_order', 'med_label', 'retrieval_role')),
 ]
 val_dataloader = dict(
     batch_size=8,

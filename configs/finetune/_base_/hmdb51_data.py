@@ -6,11 +6,17 @@ ann_file_train = 'data/hmdb51/hmdb51_train_split_{{$SPLIT:1}}_videos.txt'
 ann_file_val = 'data/hmdb51/hmdb51_val_split_{{$SPLIT:1}}_videos.txt'
 num_classes = 51
 train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root),
-                 num_classes=num_classes))
+    dataset=dict(
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        num_classes=num_classes))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
-                 num_classes=num_classes))
+    dataset=dict(
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        num_classes=num_classes))
 test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
-                 num_classes=num_classes))
+    dataset=dict(
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        num_classes=num_classes))

@@ -111,8 +111,9 @@ def test_amp_optim_wrapper_trains_with_fp32_queues_and_logits(tiny_cfg, dtype):
     logits_dtypes, key_dtypes = [], []
     original = heads.info_nce
 
-    def spy(anchor, positive, negatives, temperature, **options):
-        loss = original(anchor, positive, negatives, temperature, **options)
+    def spy(anchor, positive, negatives, temperature, *args, **options):
+        loss = original(anchor, positive, negatives, temperature, *args,
+                        **options)
         logits_dtypes.append(loss.dtype)
         key_dtypes.append(positive.dtype)
         return loss

@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from _cli import add_size_argument
+
 
 def load_panel(spec: str) -> tuple:
     """``TITLE=PATH`` -> (title, query features, query labels)."""
@@ -37,12 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--classes', help='class names, one per line, by label')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--size',
-        type=int,
-        nargs=2,
-        default=(1400, 650),
-        metavar=('WIDTH', 'HEIGHT'))
+    add_size_argument(parser, default=(1400, 650))
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
     from cacl_mm.utils.cli import read_class_names, run_tool

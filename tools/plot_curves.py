@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from _cli import add_size_argument
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -26,12 +28,7 @@ def main(argv=None) -> int:
         type=int,
         default=1,
         help='moving-average window (logged points)')
-    parser.add_argument(
-        '--size',
-        type=int,
-        nargs=2,
-        default=(1500, 450),
-        metavar=('WIDTH', 'HEIGHT'))
+    add_size_argument(parser, default=(1500, 450))
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
     from cacl_mm.utils.cli import run_tool

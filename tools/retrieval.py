@@ -23,18 +23,19 @@ from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Each flag as the key of configs/retrieval/video_retrieval.py it sets.
-FLAG_KEYS = dict(
-    gallery_list='test_dataloader.dataset.gallery_ann_file',
-    query_list='test_dataloader.dataset.query_ann_file',
-    video_root='test_dataloader.dataset.data_prefix.video',
-    num_clips='test_dataloader.dataset.pipeline.1.num_clips',
-    clip_len='test_dataloader.dataset.pipeline.1.clip_len',
-    frame_interval='test_dataloader.dataset.pipeline.1.frame_interval',
-    feature='model.feature',
-    batch_size='test_dataloader.batch_size',
-    num_workers='test_dataloader.num_workers',
-    save_topk='test_evaluator.save_topk',
-    launcher='launcher')
+FLAG_KEYS = {
+    'gallery_list': 'test_dataloader.dataset.gallery_ann_file',
+    'query_list': 'test_dataloader.dataset.query_ann_file',
+    'video_root': 'test_dataloader.dataset.data_prefix.video',
+    'num_clips': 'test_dataloader.dataset.pipeline.1.num_clips',
+    'clip_len': 'test_dataloader.dataset.pipeline.1.clip_len',
+    'frame_interval': 'test_dataloader.dataset.pipeline.1.frame_interval',
+    'feature': 'model.feature',
+    'batch_size': 'test_dataloader.batch_size',
+    'num_workers': 'test_dataloader.num_workers',
+    'save_topk': 'test_evaluator.save_topk',
+    'launcher': 'launcher',
+}
 
 
 def flag_options(args: argparse.Namespace, work_dir: str) -> dict:

@@ -24,7 +24,7 @@ class CrossArchContrastiveHead(BaseModule):
     mean of the terms (weighted by ``pair_weights``), as the released code
     averages over its four positives. It logs each term (``nce_<a>-<b>``)
     and the collapse monitor ``cos_<a>`` of each online representation. No
-    weights: the model owns the necks and the ``KeyQueue`` memories.
+    weights: the model owns the necks and the ``KeyQueue``.
 
     Negatives (both on by default; each fixes a measured failure):
 

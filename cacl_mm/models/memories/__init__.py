@@ -1,3 +1,0 @@
-from .key_queue import KeyQueue
-
-__all__ = ['KeyQueue']

@@ -139,6 +139,8 @@ def test_missing_shuffle_order_explains_the_pipeline():
      'transformer_neck.in_channels must be 2 x'),
     (dict(transformer_neck=dict(out_channels=64)), 'out_channels differ'),
     (dict(transformer_neck=None), 'model.transformer_neck'),
+    (dict(contrast_head=dict(queue_len=64)),
+     'contrast_head.queue_len -> model.queue.length'),
     (dict(transformer=dict(num_frames=CLIP_LEN - 2)), 'num_frames'),
     (dict(transformer=None), 'model.transformer'),
     (dict(contrast_head=None, sdp_head=None), 'contrast_head'),

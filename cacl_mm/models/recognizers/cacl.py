@@ -88,8 +88,7 @@ class CACL(BaseMoCo):
         self.share_frame_features = share_frame_features
         self.backbone = convert_channels_last(MODELS.build(backbone)) \
             if channels_last else MODELS.build(backbone)
-        self.contrast_head = MODELS.build(contrast_head) \
-            if contrast_head else None
+        self.contrast_head = self.build_contrast_head(contrast_head)
         needed = self.contrast_head.needed if self.contrast_head else ()
         archs = [a for a in Arch if any(r.arch == a for r in needed)]
         self.cnn_neck = self.build_neck(cnn_neck, 'cnn_neck', Arch.CNN

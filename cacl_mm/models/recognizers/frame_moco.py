@@ -55,7 +55,7 @@ class FrameMoCo(BaseMoCo):
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(momentum, queue, data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.contrast_head = MODELS.build(contrast_head)
+        self.contrast_head = self.build_contrast_head(contrast_head)
         if self.contrast_head.pairs != [(CNN_Q, CNN_K)]:
             raise ValueError("FrameMoCo: model.contrast_head.pairs must be "
                              "[('cnn_q', 'cnn_k')]")

@@ -121,8 +121,8 @@ class BaseMoCo(BaseModel):
                                for k in moved))
         return MODELS.build(cfg)
 
-    def build_neck(self, cfg: OptConfigType, key: str,
-                   used: bool) -> Optional[nn.Module]:
+    def build_if_used(self, cfg: OptConfigType, key: str,
+                      used: bool) -> Optional[nn.Module]:
         """``model.<key>`` (a neck, the Transformer) if the pairs use it."""
         if not used:
             return None

@@ -90,12 +90,12 @@ class CACL(BaseMoCo):
             if channels_last else MODELS.build(backbone)
         self.contrast_head = self.build_contrast_head(contrast_head)
         needed = self.contrast_head.needed if self.contrast_head else ()
-        archs = [a for a in Arch if any(r.arch == a for r in needed)]
-        self.cnn_neck = self.build_neck(cnn_neck, 'cnn_neck', Arch.CNN
-                                        in archs)
-        self.transformer_neck = self.build_neck(transformer_neck,
-                                                'transformer_neck',
-                                                Arch.TRANSFORMER in archs)
+        used = {r.arch for r in needed}
+        uses_cnn, uses_transformer = Arch.CNN in used, Arch.TRANSFORMER in used
+        self.cnn_neck = self.build_if_used(cnn_neck, 'cnn_neck', uses_cnn)
+        self.transformer_neck = self.build_if_used(transformer_neck,
+                                                   'transformer_neck',
+                                                   uses_transformer)
         self.build_queues([self.cnn_neck, self.transformer_neck])
         self.sdp_head = MODELS.build(sdp_head) if sdp_head else None
         if self.sdp_head is not None and self.sdp_head.num_classes != clip_len:
@@ -104,12 +104,12 @@ class CACL(BaseMoCo):
                 f'equal model.clip_len={clip_len}: a clip of T frames has T '
                 'edit-distance classes (0, 2, 3, ..., T)')
         self.transformer = None
-        if Arch.TRANSFORMER in archs:
+        if uses_transformer:
             self.transformer = self._build_transformer(transformer)
         self.build_momentum_encoders([r.arch for r in needed if r.momentum])
 
     def _build_transformer(self, cfg: OptConfigType) -> nn.Module:
-        transformer = self.build_neck(cfg, 'transformer', True)
+        transformer = self.build_if_used(cfg, 'transformer', True)
         num_frames = transformer.clip_transformer.num_frames
         dims = 2 * transformer.embed_dims
         if num_frames < self.clip_len:

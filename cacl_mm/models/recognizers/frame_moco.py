@@ -59,7 +59,7 @@ class FrameMoCo(BaseMoCo):
         if self.contrast_head.pairs != [(CNN_Q, CNN_K)]:
             raise ValueError("FrameMoCo: model.contrast_head.pairs must be "
                              "[('cnn_q', 'cnn_k')]")
-        self.neck = self.build_neck(neck, 'neck', True)
+        self.neck = self.build_if_used(neck, 'neck', True)
         self.build_queues([self.neck])
         self.shuffle_bn_splits = shuffle_bn_splits
         self.build_momentum_encoders([Arch.CNN])

@@ -22,33 +22,22 @@ import sys
 from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-#: Each flag as the key of configs/retrieval/video_retrieval.py it sets.
-FLAG_KEYS = {
-    'gallery_list': 'test_dataloader.dataset.gallery_ann_file',
-    'query_list': 'test_dataloader.dataset.query_ann_file',
-    'video_root': 'test_dataloader.dataset.data_prefix.video',
-    'num_clips': 'test_dataloader.dataset.pipeline.1.num_clips',
-    'clip_len': 'test_dataloader.dataset.pipeline.1.clip_len',
-    'frame_interval': 'test_dataloader.dataset.pipeline.1.frame_interval',
-    'feature': 'model.feature',
-    'batch_size': 'test_dataloader.batch_size',
-    'num_workers': 'test_dataloader.num_workers',
-    'save_topk': 'test_evaluator.save_topk',
-    'launcher': 'launcher',
-}
 
 
 def flag_options(args: argparse.Namespace, work_dir: str) -> dict:
     """The flags given, as overrides of the retrieval config."""
-    from cacl_mm.apis import crop_options
+    from cacl_mm.apis.retrieval import RETRIEVAL_KEYS, crop_options
+
+    # features_file has no flag of its own: --save-features sets it below.
     options = {
         key: getattr(args, flag)
-        for flag, key in FLAG_KEYS.items() if getattr(args, flag) is not None
+        for flag, key in RETRIEVAL_KEYS.items()
+        if getattr(args, flag, None) is not None
     }
     if args.crop_size:
         options.update(crop_options(args.crop_size))
     if args.save_features or args.linear_probe:
-        options['test_evaluator.features_file'] = osp.join(
+        options[RETRIEVAL_KEYS['features_file']] = osp.join(
             work_dir, 'retrieval_features.npz')
     return options
 

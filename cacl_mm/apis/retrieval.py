@@ -30,9 +30,25 @@ def val_list_for(train_list: str) -> str:
         osp.basename(train_list).replace('_train_', '_val_'))
 
 
-#: Keys of the retrieval config that the source config sets.
-GALLERY_KEY = 'test_dataloader.dataset.gallery_ann_file'
-QUERY_KEY = 'test_dataloader.dataset.query_ann_file'
+#: Keys of configs/retrieval/video_retrieval.py by what they set (the
+#: builder fills some from the source config; tools/retrieval.py's flags
+#: have these names).
+RETRIEVAL_KEYS = {
+    'gallery_list': 'test_dataloader.dataset.gallery_ann_file',
+    'query_list': 'test_dataloader.dataset.query_ann_file',
+    'video_root': 'test_dataloader.dataset.data_prefix.video',
+    'num_clips': 'test_dataloader.dataset.pipeline.1.num_clips',
+    'clip_len': 'test_dataloader.dataset.pipeline.1.clip_len',
+    'frame_interval': 'test_dataloader.dataset.pipeline.1.frame_interval',
+    'feature': 'model.feature',
+    'batch_size': 'test_dataloader.batch_size',
+    'num_workers': 'test_dataloader.num_workers',
+    'save_topk': 'test_evaluator.save_topk',
+    'features_file': 'test_evaluator.features_file',
+    'launcher': 'launcher',
+}
+GALLERY_KEY = RETRIEVAL_KEYS['gallery_list']
+QUERY_KEY = RETRIEVAL_KEYS['query_list']
 
 
 def crop_options(crop_size: int) -> Dict[str, object]:
@@ -85,11 +101,11 @@ def build_retrieval_cfg(base: str,
         if key in source:
             cfg[key] = source[key]
     derived = {
-        'test_dataloader.dataset.pipeline.1.clip_len':
+        RETRIEVAL_KEYS['clip_len']:
         sampler.get('clip_len', 16),
-        'test_dataloader.dataset.pipeline.1.frame_interval':
+        RETRIEVAL_KEYS['frame_interval']:
         sampler.get('frame_interval', 2),
-        'test_dataloader.dataset.data_prefix.video':
+        RETRIEVAL_KEYS['video_root']:
         train_ds.get('data_prefix', {}).get('video', ''),
         GALLERY_KEY:
         train_ds['ann_file'],

@@ -181,14 +181,14 @@ class CACL(BaseMoCo):
             r: views[r.momentum]
             for r in (TRANS_Q, TRANS_K) if r in needed
         }
-        extract = self.transformer.extract_frame_features if wanted else None
+        if not wanted:
+            return {}
+        extract = self.transformer.extract_frame_features
         if not self.share_frame_features:
             return {
                 r: extract(with_twins(view, order, 2))
                 for r, view in wanted.items()
             }
-        if not wanted:
-            return {}
         feats = extract(torch.cat(list(wanted.values()))).chunk(len(wanted))
         return {r: with_twins(f, order, 1) for r, f in zip(wanted, feats)}
 

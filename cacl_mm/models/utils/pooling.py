@@ -5,6 +5,12 @@ from typing import Sequence, Union
 import torch
 
 
+def last_stage(
+        feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
+    """A backbone output, or the last of a tuple of stages."""
+    return feats[-1] if isinstance(feats, (tuple, list)) else feats
+
+
 def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]],
                   keep_time: bool = False) -> torch.Tensor:
     """Global-average-pool a backbone output to (N, D).
@@ -22,8 +28,7 @@ def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]],
     Returns:
         torch.Tensor: (N, D) features; (N, C * T) with ``keep_time``.
     """
-    if isinstance(feats, (tuple, list)):
-        feats = feats[-1]
+    feats = last_stage(feats)
     if keep_time:
         if feats.ndim != 5:
             raise ValueError(

@@ -194,6 +194,32 @@ def test_time_resolved_edit_distance_features():
     assert 'loss_sdp' in model.loss(clips, samples)
 
 
+def test_edit_distance_alignment_reads_the_chosen_stage():
+    cfg = tiny_model_cfg()
+    cfg.backbone.out_indices = (2, 3)
+    cfg.sdp_temporal = True
+    cfg.sdp_stage = 0
+    # 32 channels x 8 time slots of layer3 (time is halved in layer4 only).
+    cfg.sdp_head.update(
+        in_channels=2 * 32 * 8, input_mode='alignment', num_slots=8)
+    model = build(cfg)
+    model.eval()
+    clips, samples = batch(n=2)
+    order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
+    with torch.no_grad():
+        pooled, per_slot = model.online_encoder(Arch.CNN).twin_features(
+            clips[:, 0], order, keep_time=True, stage=0)
+        layer3, layer4 = model.backbone(clips[:, 0])
+    # The contrastive features still come from the last stage.
+    torch.testing.assert_close(pooled[:, :64], layer4.mean(dim=(2, 3, 4)))
+    torch.testing.assert_close(per_slot[:, :256],
+                               layer3.mean(dim=(3, 4)).flatten(1))
+    losses = model.loss(clips, samples)
+    assert 'loss_sdp' in losses and 'nce_cnn_q-cnn_k' in losses
+    losses['loss_sdp'].backward()
+    assert model.backbone.layer3[0].conv1.conv.weight.grad.abs().sum() > 0
+
+
 def test_non_finite_loss_stops_before_the_optimizer_step():
     model = build()
     model.train()

@@ -1,4 +1,8 @@
 import itertools
+import json
+import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -6,6 +10,7 @@ import pytest
 from cacl_mm.utils.edit_distance import (distance_to_identity, label_to_med,
                                          levenshtein, med_to_label,
                                          reachable_distances)
+from helpers import REPO
 
 
 @pytest.mark.parametrize(
@@ -60,3 +65,27 @@ def test_med_label_round_trip():
     assert [label_to_med(c) for c in (0, 1, 2, 15)] == [0, 2, 3, 16]
     with pytest.raises(ValueError):
         med_to_label(1)
+
+
+def test_med_bounds_tool(tmp_path):
+    """tools/med_bounds.py: 4 frames have 24 shuffles, so an MLP on the
+    exact 4 x 4 permutation matrices learns every distance class; merged to
+    2 x 2 it cannot (no shuffle and a swap inside a pair look alike)."""
+    out = tmp_path / 'bounds.json'
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools',
+                 'med_bounds.py'), '--clip-len', '4', '--slots', '4', '2',
+        '--num-train', '2000', '--num-test', '400', '--epochs', '20', '--out',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    bounds = json.loads(out.read_text())
+    assert set(bounds) == {'chance', 'clip_statistics', 'slots_4', 'slots_2'}
+    assert bounds['chance'] == 0.25
+    assert bounds['slots_4'] == 1.0
+    assert bounds['chance'] < bounds['slots_2'] < 1.0
+    assert bounds['chance'] < bounds['clip_statistics'] <= 1.0
+    assert 'slots_4: 100.0%' in proc.stdout

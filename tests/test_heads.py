@@ -260,6 +260,36 @@ def test_shuffle_degree_head_reads_the_change_between_twins():
         ShuffleDegreeHead(in_channels=4, num_classes=3, input_mode='sum')
 
 
+def test_shuffle_degree_head_alignment_of_time_slots():
+    # 2 channels x 2 slots per clip, flattened channel-major (c0t0, c0t1,
+    # c1t0, c1t1) as pool_features(keep_time=True) gives them.
+    head = ShuffleDegreeHead(
+        in_channels=8,
+        num_classes=2,
+        hidden_channels=3,
+        input_mode='alignment',
+        num_slots=2)
+    assert head.classifier[0].in_features == 4
+    original = torch.tensor([[1., 3., 0., 0.]])
+    reversed_twin = torch.tensor([[3., 1., 0., 0.]])
+    # Centred on the original's mean over time ([2, 0]): the original's
+    # slots are (-1, 0) and (1, 0), the reversed twin's (1, 0) and (-1, 0).
+    torch.testing.assert_close(
+        head.alignment(torch.cat([original, reversed_twin], dim=1)),
+        torch.tensor([[-1., 1., 1., -1.]]))
+    torch.testing.assert_close(
+        head.alignment(torch.cat([original, original], dim=1)),
+        torch.tensor([[1., -1., -1., 1.]]))
+    # The cosines do not depend on the clip's content shared by all slots.
+    shifted = original + torch.tensor([[5., 5., -2., -2.]])
+    torch.testing.assert_close(
+        head(torch.cat([shifted, reversed_twin + shifted - original], 1)),
+        head(torch.cat([original, reversed_twin], 1)))
+    with pytest.raises(ValueError, match='num_slots'):
+        ShuffleDegreeHead(
+            in_channels=8, num_classes=2, input_mode='alignment', num_slots=3)
+
+
 def test_shuffle_degree_head_counts_dead_units():
     head = ShuffleDegreeHead(
         in_channels=2, num_classes=2, hidden_channels=2, input_mode='concat')

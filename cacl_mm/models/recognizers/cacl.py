@@ -51,7 +51,10 @@ class CACL(BaseMoCo):
         shuffle_bn_splits (int): BatchNorm sub-batches of the momentum 3D
             CNN in one process (single-GPU shuffle-BN). Defaults to 2.
         sdp_temporal (bool): ``sdp_head`` reads one feature per time slot of
-            the last stage (``in_channels`` = 2 x channels x slots).
+            a stage (``in_channels`` = 2 x channels x slots).
+        sdp_stage (int): Which output of a backbone with several
+            ``out_indices`` that stage is (the contrastive features always
+            come from the last). Defaults to -1.
         share_frame_features (bool): Step 1 as above (default); False runs
             the 2D CNN on every clip and twin per Transformer, as the
             released code (4 passes instead of 2, the same losses).
@@ -73,6 +76,7 @@ class CACL(BaseMoCo):
                  momentum: float = 0.999,
                  shuffle_bn_splits: int = 2,
                  sdp_temporal: bool = False,
+                 sdp_stage: int = -1,
                  share_frame_features: bool = True,
                  data_preprocessor: OptConfigType = None,
                  channels_last: bool = False,
@@ -85,6 +89,7 @@ class CACL(BaseMoCo):
         self.clip_len = clip_len
         self.shuffle_bn_splits = shuffle_bn_splits
         self.sdp_temporal = sdp_temporal
+        self.sdp_stage = sdp_stage
         self.share_frame_features = share_frame_features
         self.backbone = convert_channels_last(MODELS.build(backbone)) \
             if channels_last else MODELS.build(backbone)
@@ -146,7 +151,7 @@ class CACL(BaseMoCo):
         frames = self._twin_frame_features(views, order, needed)
         cnn = self.online_encoder(Arch.CNN)
         pairs, sdp_pairs = cnn.twin_features(views[0], order,
-                                             self.sdp_temporal)
+                                             self.sdp_temporal, self.sdp_stage)
         losses = {}
         if self.sdp_head is not None:
             labels = stack_sample_field(data_samples, 'med_label',
@@ -205,7 +210,8 @@ class CACL(BaseMoCo):
         clips = inputs if inputs.ndim == 5 else inputs[:, 0]
         order = stack_sample_field(data_samples, 'shuffle_order', clips.device)
         cnn = self.online_encoder(Arch.CNN)
-        pairs, sdp_pairs = cnn.twin_features(clips, order, self.sdp_temporal)
+        pairs, sdp_pairs = cnn.twin_features(clips, order, self.sdp_temporal,
+                                             self.sdp_stage)
         outputs = dict(feature=pairs[:, :pairs.shape[1] // 2])
         if self.sdp_head is not None:
             outputs['med_pred'] = self.sdp_head(sdp_pairs).argmax(dim=1)

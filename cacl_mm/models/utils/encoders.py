@@ -87,17 +87,19 @@ class CNNEncoder(nn.Module):
         """Backbone inputs -> (N, D) pooled features."""
         return pool_features(self.feature_maps(inputs))
 
-    def twin_features(
-            self,
-            clips: torch.Tensor,
-            order: torch.Tensor,
-            keep_time: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    def twin_features(self,
+                      clips: torch.Tensor,
+                      order: torch.Tensor,
+                      keep_time: bool = False,
+                      stage: int = -1) -> Tuple[torch.Tensor, torch.Tensor]:
         """Clips and their shuffled twins through the backbone, as one batch.
 
         Args:
             clips (torch.Tensor): (N, C, T, H, W) clips.
             order (torch.Tensor): (N, T) frame order of each twin.
             keep_time (bool): Also give per-time-slot features.
+            stage (int): Which output of a backbone giving several stages
+                (``out_indices``) the per-time-slot features come from.
 
         Returns:
             tuple: (N, 2D) [original | twin] pooled features, and the same
@@ -107,6 +109,8 @@ class CNNEncoder(nn.Module):
         pooled = concat_twins(pool_features(maps))
         if not keep_time:
             return pooled, pooled
+        if isinstance(maps, (tuple, list)):
+            maps = maps[stage]
         return pooled, concat_twins(pool_features(maps, keep_time=True))
 
     @torch.no_grad()

@@ -1,0 +1,103 @@
+"""Upper bounds on reading the edit-distance class from what a head sees.
+
+Used by ``tools/med_bounds.py``. Shuffles are drawn as ``ShuffleByMED``
+draws them (distance uniform, then a permutation of exactly that distance);
+each bound is an accuracy on held-out draws.
+"""
+from __future__ import annotations
+from collections import Counter, defaultdict
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..datasets.transforms import MEDPermutationSampler
+from .edit_distance import med_to_label
+
+
+def draw_shuffles(clip_len: int, count: int,
+                  seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(count, T) permutations and their (count,) distance classes."""
+    sampler = MEDPermutationSampler(clip_len, np.random.default_rng(seed))
+    perms, labels = [], []
+    for _ in range(count):
+        distance = sampler.draw_distance()
+        perms.append(sampler.permutation(distance))
+        labels.append(med_to_label(distance))
+    return np.stack(perms), np.asarray(labels)
+
+
+def clip_statistics(perm: np.ndarray) -> Tuple[int, int, int]:
+    """Number of jumps, their total size, number of backward jumps."""
+    steps = np.diff(perm) - 1
+    return (int(
+        (steps != 0).sum()), int(np.abs(steps).sum()), int((steps < -1).sum()))
+
+
+def lookup_accuracy(train: Tuple[np.ndarray, np.ndarray],
+                    test: Tuple[np.ndarray, np.ndarray]) -> float:
+    """Held-out accuracy of the most frequent class per statistics tuple."""
+    votes: Dict[tuple, Counter] = defaultdict(Counter)
+    for perm, label in zip(*train):
+        votes[clip_statistics(perm)][int(label)] += 1
+    fallback = Counter(train[1].tolist()).most_common(1)[0][0]
+    hits = [(votes[clip_statistics(perm)].most_common(1)[0][0]
+             if clip_statistics(perm) in votes else fallback) == label
+            for perm, label in zip(*test)]
+    return float(np.mean(hits))
+
+
+def permutation_matrices(perms: np.ndarray, slots: int) -> torch.Tensor:
+    """(N, T) permutations -> (N, slots * slots) merged permutation
+    matrices (entry (s, t): share of slot s's frames that the twin shows in
+    slot t)."""
+    count, clip_len = perms.shape
+    if clip_len % slots:
+        raise ValueError(f'slots={slots} must divide clip_len={clip_len}')
+    matrix = torch.zeros(count, clip_len, clip_len)
+    matrix[torch.arange(count)[:, None],
+           torch.from_numpy(perms),
+           torch.arange(clip_len)[None]] = 1
+    merge = clip_len // slots
+    matrix = matrix.view(count, slots, merge, slots, merge).sum((2, 4))
+    return (matrix / merge).flatten(1)
+
+
+def mlp_accuracy(train: Tuple[np.ndarray, np.ndarray], test: Tuple[np.ndarray,
+                                                                   np.ndarray],
+                 slots: int, epochs: int, seed: int) -> float:
+    """Held-out accuracy of an MLP trained on merged permutation
+    matrices."""
+    torch.manual_seed(seed)
+    inputs = permutation_matrices(train[0], slots)
+    labels = torch.from_numpy(train[1])
+    num_classes = train[0].shape[1]
+    mlp = nn.Sequential(
+        nn.Linear(inputs.shape[1], 256), nn.ReLU(), nn.Linear(256, 256),
+        nn.ReLU(), nn.Linear(256, num_classes))
+    optimizer = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        for batch in torch.randperm(len(inputs)).split(256):
+            loss = F.cross_entropy(mlp(inputs[batch]), labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        pred = mlp(permutation_matrices(test[0], slots)).argmax(1)
+    return float((pred.numpy() == test[1]).mean())
+
+
+def measure(clip_len: int, slots: Sequence[int], num_train: int, num_test: int,
+            epochs: int, seed: int) -> Dict[str, float]:
+    """Every bound; keys ``chance``, ``clip_statistics``, ``slots_S``."""
+    train = draw_shuffles(clip_len, num_train, seed)
+    test = draw_shuffles(clip_len, num_test, seed + 1)
+    results = dict(
+        chance=1.0 / clip_len, clip_statistics=lookup_accuracy(train, test))
+    for count in slots:
+        print(f'MLP on {count} x {count} permutation matrices ...', flush=True)
+        results[f'slots_{count}'] = mlp_accuracy(train, test, count, epochs,
+                                                 seed)
+    return results

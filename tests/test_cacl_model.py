@@ -172,19 +172,27 @@ def test_ablations_are_config_changes():
     assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp', 'dead_sdp'}
 
 
-def test_time_resolved_edit_distance_features():
-    cfg = tiny_model_cfg()
-    cfg.sdp_temporal = True
-    # 64 channels x 4 time slots of layer4 (8 frames, time halved once).
-    cfg.sdp_head.in_channels = 2 * 64 * 4
+def twin_features_of(cfg, stage=-1):
+    """The model of ``cfg`` in eval mode, a 2-clip batch, its pooled and
+    per-slot twin features (slots of ``stage``) and the backbone's output."""
     model = build(cfg)
     model.eval()
     clips, samples = batch(n=2)
     order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
     with torch.no_grad():
         pooled, per_slot = model.online_encoder(Arch.CNN).twin_features(
-            clips[:, 0], order, keep_time=True)
-        maps = model.backbone(clips[:, 0])  # (2, 64, 4, 2, 2)
+            clips[:, 0], order, keep_time=True, stage=stage)
+        maps = model.backbone(clips[:, 0])
+    return model, clips, samples, pooled, per_slot, maps
+
+
+def test_time_resolved_edit_distance_features():
+    cfg = tiny_model_cfg()
+    cfg.sdp_temporal = True
+    # 64 channels x 4 time slots of layer4 (8 frames, time halved once).
+    cfg.sdp_head.in_channels = 2 * 64 * 4
+    model, clips, samples, pooled, per_slot, maps = twin_features_of(cfg)
+    # maps: (2, 64, 4, 2, 2)
     assert pooled.shape == (2, 128) and per_slot.shape == (2, 512)
     torch.testing.assert_close(per_slot[:, :256],
                                maps.mean(dim=(3, 4)).flatten(1))
@@ -202,14 +210,9 @@ def test_edit_distance_alignment_reads_the_chosen_stage():
     # 32 channels x 8 time slots of layer3 (time is halved in layer4 only).
     cfg.sdp_head.update(
         in_channels=2 * 32 * 8, input_mode='alignment', num_slots=8)
-    model = build(cfg)
-    model.eval()
-    clips, samples = batch(n=2)
-    order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
-    with torch.no_grad():
-        pooled, per_slot = model.online_encoder(Arch.CNN).twin_features(
-            clips[:, 0], order, keep_time=True, stage=0)
-        layer3, layer4 = model.backbone(clips[:, 0])
+    model, clips, samples, pooled, per_slot, maps = twin_features_of(
+        cfg, stage=0)
+    layer3, layer4 = maps
     # The contrastive features still come from the last stage.
     torch.testing.assert_close(pooled[:, :64], layer4.mean(dim=(2, 3, 4)))
     torch.testing.assert_close(per_slot[:, :256],

@@ -31,6 +31,9 @@ def test_exact_distance_and_uniform_classes(clip_len):
     for order, med in zip(orders[:200], meds[:200]):
         assert levenshtein(identity, list(order)) == med
     np.testing.assert_array_equal(labels, [med_to_label(m) for m in meds])
+    # Every shuffle displaces exactly as many frames as its distance (the
+    # derangement proposals): the class counts the displaced frames.
+    np.testing.assert_array_equal((orders != np.arange(clip_len)).sum(1), meds)
 
     # The distance is uniform over the reachable ones.
     reachable = reachable_distances(clip_len)

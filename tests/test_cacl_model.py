@@ -221,6 +221,9 @@ def test_edit_distance_alignment_reads_the_chosen_stage():
     assert 'loss_sdp' in losses and 'nce_cnn_q-cnn_k' in losses
     losses['loss_sdp'].backward()
     assert model.backbone.layer3[0].conv1.conv.weight.grad.abs().sum() > 0
+    cfg.sdp_temporal = False
+    with pytest.raises(ValueError, match='model.sdp_temporal=True'):
+        build(cfg)
 
 
 def test_non_finite_loss_stops_before_the_optimizer_step():

@@ -108,6 +108,12 @@ class CACL(BaseMoCo):
                 f'model.sdp_head.num_classes={self.sdp_head.num_classes} must '
                 f'equal model.clip_len={clip_len}: a clip of T frames has T '
                 'edit-distance classes (0, 2, 3, ..., T)')
+        if self.sdp_head is not None and not sdp_temporal and \
+                getattr(self.sdp_head, 'input_mode', None) == 'alignment':
+            raise ValueError(
+                "model.sdp_head.input_mode='alignment' reads time slots: set "
+                'model.sdp_temporal=True (and model.sdp_stage for a backbone '
+                'with several out_indices)')
         self.transformer = None
         if uses_transformer:
             self.transformer = self._build_transformer(transformer)

@@ -42,15 +42,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    bad = [s for s in args.slots if s < 1 or args.clip_len % s]
-    if bad:
+
+    from cacl_mm.utils.med_bounds import check_slots, measure
+    try:
+        check_slots(args.clip_len, args.slots)
+    except ValueError as error:
         print(
-            f'med_bounds: error: --slots {bad} must divide --clip-len '
-            f'{args.clip_len}',
+            f'med_bounds: error: --slots / --clip-len: {error}',
             file=sys.stderr)
         return 2
-
-    from cacl_mm.utils.med_bounds import measure
     results = measure(args.clip_len, args.slots, args.num_train, args.num_test,
                       args.epochs, args.seed)
     for name, value in results.items():

@@ -43,10 +43,18 @@ def lookup_accuracy(train: Tuple[np.ndarray, np.ndarray],
     for perm, label in zip(*train):
         votes[clip_statistics(perm)][int(label)] += 1
     fallback = Counter(train[1].tolist()).most_common(1)[0][0]
-    hits = [(votes[clip_statistics(perm)].most_common(1)[0][0]
-             if clip_statistics(perm) in votes else fallback) == label
-            for perm, label in zip(*test)]
+    hits = []
+    for perm, label in zip(*test):
+        seen = votes.get(clip_statistics(perm))
+        hits.append((seen.most_common(1)[0][0] if seen else fallback) == label)
     return float(np.mean(hits))
+
+
+def check_slots(clip_len: int, slots: Sequence[int]) -> None:
+    """Raise ValueError unless every slot count divides ``clip_len``."""
+    bad = [s for s in slots if s < 1 or clip_len % s]
+    if bad:
+        raise ValueError(f'slots {bad} must divide clip_len={clip_len}')
 
 
 def permutation_matrices(perms: np.ndarray, slots: int) -> torch.Tensor:
@@ -54,8 +62,7 @@ def permutation_matrices(perms: np.ndarray, slots: int) -> torch.Tensor:
     matrices (entry (s, t): share of slot s's frames that the twin shows in
     slot t)."""
     count, clip_len = perms.shape
-    if clip_len % slots:
-        raise ValueError(f'slots={slots} must divide clip_len={clip_len}')
+    check_slots(clip_len, [slots])
     matrix = torch.zeros(count, clip_len, clip_len)
     matrix[torch.arange(count)[:, None],
            torch.from_numpy(perms),
@@ -92,6 +99,7 @@ def mlp_accuracy(train: Tuple[np.ndarray, np.ndarray], test: Tuple[np.ndarray,
 def measure(clip_len: int, slots: Sequence[int], num_train: int, num_test: int,
             epochs: int, seed: int) -> Dict[str, float]:
     """Every bound; keys ``chance``, ``clip_statistics``, ``slots_S``."""
+    check_slots(clip_len, slots)  # before the draws, which take a minute
     train = draw_shuffles(clip_len, num_train, seed)
     test = draw_shuffles(clip_len, num_test, seed + 1)
     results = dict(

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.pooling import last_stage, mean_over_clips, pool_features
+from ..utils.pooling import mean_over_clips, pool_features, select_stage
 from .base_moco import build_data_preprocessor
 
 
@@ -52,7 +52,7 @@ class VideoFeatureExtractor(BaseModel):
         out = self.backbone(clips)
         if self.feature == 'avg':
             return pool_features(out)
-        out = last_stage(out)
+        out = select_stage(out)
         if out.ndim != 5:
             raise ValueError('conv5_maxpool needs a 5D feature map, the '
                              f'backbone gives {tuple(out.shape)}')

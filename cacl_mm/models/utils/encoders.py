@@ -109,9 +109,8 @@ class CNNEncoder(nn.Module):
         pooled = concat_twins(pool_features(maps))
         if not keep_time:
             return pooled, pooled
-        if isinstance(maps, (tuple, list)):
-            maps = maps[stage]
-        return pooled, concat_twins(pool_features(maps, keep_time=True))
+        return pooled, concat_twins(
+            pool_features(maps, keep_time=True, stage=stage))
 
     @torch.no_grad()
     def embed_twins_shuffle_bn(self, clips: torch.Tensor, order: torch.Tensor,

@@ -5,14 +5,16 @@ from typing import Sequence, Union
 import torch
 
 
-def last_stage(
-        feats: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
-    """A backbone output, or the last of a tuple of stages."""
-    return feats[-1] if isinstance(feats, (tuple, list)) else feats
+def select_stage(feats: Union[torch.Tensor, Sequence[torch.Tensor]],
+                 stage: int = -1) -> torch.Tensor:
+    """A backbone output, or stage ``stage`` (default the last) of a tuple
+    of stages (a backbone with several ``out_indices``)."""
+    return feats[stage] if isinstance(feats, (tuple, list)) else feats
 
 
 def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]],
-                  keep_time: bool = False) -> torch.Tensor:
+                  keep_time: bool = False,
+                  stage: int = -1) -> torch.Tensor:
     """Global-average-pool a backbone output to (N, D).
 
     Every caller (the contrastive encoders, feature extraction for
@@ -21,14 +23,15 @@ def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]],
     Args:
         feats (torch.Tensor | Sequence[torch.Tensor]): (N, C, [T,] H, W)
             feature maps (ResNet3d, R(2+1)D, 2D ResNet), (N, D) vectors
-            (C3D's fc7) or a tuple of stages (the last is used).
+            (C3D's fc7) or a tuple of stages.
         keep_time (bool): Pool (N, C, T, H, W) maps over space only and
             flatten to (N, C * T): one feature vector per time slot.
+        stage (int): Which stage of a tuple is pooled. Defaults to the last.
 
     Returns:
         torch.Tensor: (N, D) features; (N, C * T) with ``keep_time``.
     """
-    feats = last_stage(feats)
+    feats = select_stage(feats, stage)
     if keep_time:
         if feats.ndim != 5:
             raise ValueError(

@@ -11,11 +11,12 @@ import os.path as osp
 from typing import Dict, Optional
 
 
-def test_recognizer(config: str,
-                    checkpoint: str,
-                    work_dir: str,
-                    cfg_options: Optional[dict] = None) -> Dict[str, float]:
-    """Run the config's test loop on ``checkpoint``; returns the metrics."""
+def build_runner(config: str,
+                 checkpoint: Optional[str],
+                 work_dir: str,
+                 cfg_options: Optional[dict] = None):
+    """mmengine's Runner of ``config`` with ``checkpoint`` loaded strictly
+    (None: the model's own initialisation, ``init_weights``)."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
@@ -26,6 +27,9 @@ def test_recognizer(config: str,
     cfg.work_dir = work_dir
     cfg.load_from = None
     runner = Runner.from_cfg(cfg)
+    if checkpoint is None:
+        runner.model.init_weights()
+        return runner
     # Strict: the Runner's own load_from is lenient, and a head of another
     # size (model.cls_head.num_classes) would then stay random and score 0.
     try:
@@ -35,6 +39,15 @@ def test_recognizer(config: str,
             f'{checkpoint} does not fit the model of {config} (was it trained '
             'with other --cfg-options, e.g. model.cls_head.num_classes?): '
             f'{str(error).strip()[:1500]}') from None
+    return runner
+
+
+def test_recognizer(config: str,
+                    checkpoint: str,
+                    work_dir: str,
+                    cfg_options: Optional[dict] = None) -> Dict[str, float]:
+    """Run the config's test loop on ``checkpoint``; returns the metrics."""
+    runner = build_runner(config, checkpoint, work_dir, cfg_options)
     metrics = runner.test()
     result = {k.split('/')[-1]: float(v) for k, v in metrics.items()}
     os.makedirs(work_dir, exist_ok=True)

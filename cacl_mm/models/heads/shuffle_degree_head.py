@@ -104,21 +104,34 @@ class ShuffleDegreeHead(BaseModule):
 
     def _hidden(self, feats: torch.Tensor) -> torch.Tensor:
         """(N, in_channels) features -> (N, hidden) ReLU activations."""
+        return self.classifier[:2](self.mlp_input(feats))
+
+    def mlp_input(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the MLP reads (set by ``input_mode``).
+
+        Args:
+            feats (torch.Tensor): (N, in_channels) ``[f_orig | f_twin]``.
+
+        Returns:
+            torch.Tensor: (N, in_channels) for ``'difference'`` and
+            ``'concat'``, (N, 3 in_channels / 2) for ``'both'``, (N, S * S)
+            for ``'alignment'``.
+        """
         if feats.shape[1] != self.in_channels:
             raise ValueError(
                 f'sdp_head.in_channels={self.in_channels} but the 3D CNN '
                 'gives '
                 f'{feats.shape[1]} channels (original + shuffled features)')
         if self.input_mode == 'alignment':
-            feats = self.alignment(feats)
-        elif self.input_mode != 'concat':
-            original, shuffled = feats.chunk(2, dim=1)
-            change = shuffled - original
-            parts = [change.abs(), change]
-            if self.input_mode == 'both':
-                parts.insert(0, original)
-            feats = torch.cat(parts, dim=1)
-        return self.classifier[:2](feats)
+            return self.alignment(feats)
+        if self.input_mode == 'concat':
+            return feats
+        original, shuffled = feats.chunk(2, dim=1)
+        change = shuffled - original
+        parts = [change.abs(), change]
+        if self.input_mode == 'both':
+            parts.insert(0, original)
+        return torch.cat(parts, dim=1)
 
     def alignment(self, feats: torch.Tensor) -> torch.Tensor:
         """Cosine between every time slot of a clip and of its twin.

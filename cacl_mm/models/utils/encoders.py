@@ -105,7 +105,15 @@ class CNNEncoder(nn.Module):
             tuple: (N, 2D) [original | twin] pooled features, and the same
             or, with ``keep_time``, (N, 2 D T') per-time-slot features.
         """
-        maps = self.feature_maps(with_twins(clips, order, 2))
+        return self.twin_pairs(
+            self.feature_maps(with_twins(clips, order, 2)), keep_time, stage)
+
+    @staticmethod
+    def twin_pairs(maps: torch.Tensor,
+                   keep_time: bool = False,
+                   stage: int = -1) -> Tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`twin_features` from the backbone output of
+        ``with_twins(clips, order, 2)`` (a tensor or a tuple of stages)."""
         pooled = concat_twins(pool_features(maps))
         if not keep_time:
             return pooled, pooled

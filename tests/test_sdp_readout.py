@@ -5,13 +5,13 @@ import sys
 
 import pytest
 import torch
-from helpers import CONFIG_TINY, REPO, run, tiny_data_options
 from mmengine.config import Config
 
 from cacl_mm.evaluation.sdp_readout import (build_readouts, fit_readout,
                                             split_loader_cfg, stage_names,
                                             twin_sources)
 from cacl_mm.models.utils.encoders import with_twins
+from helpers import CONFIG_TINY, REPO, run, tiny_data_options
 
 
 def one_hot_frames() -> torch.Tensor:
@@ -46,8 +46,7 @@ def test_sources_name_each_stage_and_pool_the_last():
     layer4 = torch.ones(2, 3, 2, 2, 2)
     layer4[1] = 3.0
     twins = torch.zeros(2, 1, 4, 2, 2)
-    sources = twin_sources((layer3, layer4), twins,
-                           stage_names(Backbone(), 2))
+    sources = twin_sources((layer3, layer4), twins, stage_names(Backbone(), 2))
     assert list(sources) == ['pooled', 'layer3', 'layer4', 'pixels']
     pooled, slots = sources['pooled']
     # [original | twin] of layer4 averaged over (T, H, W): ones, then 3s.
@@ -80,8 +79,7 @@ def test_fit_readout_learns_what_the_input_shows_and_not_noise():
                           16)['difference'][1]
     learnable = fit_readout(head, split(200), split(100), epochs=30)
     assert learnable == dict(train_acc=1.0, heldout_acc=1.0)
-    noise = fit_readout(
-        head, split(200, True), split(400, True), epochs=30)
+    noise = fit_readout(head, split(200, True), split(400, True), epochs=30)
     assert noise['heldout_acc'] < 0.4  # chance 0.25; 400 clips: sd 0.02
 
 
@@ -99,8 +97,7 @@ def test_split_loader_cfg_reads_one_list_with_seeded_shuffles():
     # The config itself is untouched.
     assert 'gallery_ann_file' in loader['dataset']
     loader['dataset']['pipeline'] = [
-        t for t in loader['dataset']['pipeline']
-        if t['type'] != 'ShuffleByMED'
+        t for t in loader['dataset']['pipeline'] if t['type'] != 'ShuffleByMED'
     ]
     with pytest.raises(KeyError, match='ShuffleByMED'):
         split_loader_cfg(loader, 'held_out.txt', 0)
@@ -134,8 +131,8 @@ def test_sdp_readout_tool_on_tiny_videos(tiny_dataset, tmp_path):
 def test_sdp_readout_tool_names_a_missing_list(tiny_dataset, tmp_path):
     proc = run([
         sys.executable,
-        osp.join(REPO, 'tools', 'sdp_readout.py'), CONFIG_TINY, 'none',
-        '--work-dir',
+        osp.join(REPO, 'tools',
+                 'sdp_readout.py'), CONFIG_TINY, 'none', '--work-dir',
         str(tmp_path), '--train-list', tiny_dataset['ann_file'],
         '--heldout-list',
         str(tmp_path / 'missing.txt')

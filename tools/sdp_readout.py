@@ -78,8 +78,8 @@ def print_table(result: dict) -> None:
           f'{100 * chance:.1f}%')
     rows = []
     if result['pretrained_head']:
-        rows.append(('pretrained head', '-',
-                     result['pretrained_head']['heldout_acc']))
+        rows.append(
+            ('pretrained head', '-', result['pretrained_head']['heldout_acc']))
     rows += [(name, f"{100 * r['train_acc']:.1f}%", r['heldout_acc'])
              for name, r in result['readouts'].items()]
     for name, train, heldout in rows:

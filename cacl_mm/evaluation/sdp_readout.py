@@ -78,8 +78,7 @@ def twin_sources(maps,
         if stage.ndim == 5:
             sources[name] = (concat_twins(
                 pool_features(stage, keep_time=True)), stage.shape[2])
-    sources['pixels'] = (concat_twins(frames_as_slots(twins)),
-                         twins.shape[2])
+    sources['pixels'] = (concat_twins(frames_as_slots(twins)), twins.shape[2])
     return sources
 
 
@@ -111,8 +110,8 @@ def collect_inputs(
     hidden_channels: int = 64,
     readouts: Optional[Dict[str, Tuple[str, nn.Module]]] = None,
     progress: Optional[Callable[[int], None]] = None
-) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, Optional[torch.Tensor],
-           Dict[str, Tuple[str, nn.Module]]]:
+) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, Optional[torch.Tensor], Dict[
+        str, Tuple[str, nn.Module]]]:
     """Each readout's MLP input, the labels and the pretrained head's
     predictions over the batches of a dataloader.
 
@@ -146,11 +145,10 @@ def collect_inputs(
         sources = twin_sources(maps, twins,
                                stage_names(encoder.backbone, count))
         if readouts is None:
-            readouts = build_readouts(sources, model.clip_len,
-                                      hidden_channels)
+            readouts = build_readouts(sources, model.clip_len, hidden_channels)
         for key, (source, head) in readouts.items():
-            inputs.setdefault(key, []).append(
-                head.mlp_input(sources[source][0]))
+            inputs.setdefault(key,
+                              []).append(head.mlp_input(sources[source][0]))
         labels.append(stack_sample_field(samples, 'med_label', clips.device))
         if model.sdp_head is not None:
             _, sdp_feats = encoder.twin_pairs(maps, model.sdp_temporal,
@@ -160,9 +158,11 @@ def collect_inputs(
             progress(clips.shape[0])
     if readouts is None:
         raise ValueError('no clips to read out: the split is empty')
-    return ({k: torch.cat(v)
-             for k, v in inputs.items()}, torch.cat(labels),
-            torch.cat(predictions) if predictions else None, readouts)
+    return ({
+        k: torch.cat(v)
+        for k, v in inputs.items()
+    }, torch.cat(labels), torch.cat(predictions) if predictions else None,
+            readouts)
 
 
 def fit_readout(head: nn.Module,
@@ -210,8 +210,8 @@ def fit_readout(head: nn.Module,
             batches = torch.randperm(len(train_y), generator=generator)
             for start in range(0, len(train_y), batch_size):
                 index = batches[start:start + batch_size]
-                loss = F.cross_entropy(classifier(train_x[index]),
-                                       train_y[index])
+                loss = F.cross_entropy(
+                    classifier(train_x[index]), train_y[index])
                 optim.zero_grad()
                 loss.backward()
                 optim.step()
@@ -252,16 +252,16 @@ def split_loader_cfg(loader_cfg: dict, ann_file: str,
     return cfg
 
 
-def measure_sdp_readouts(model: nn.Module,
-                         loader_for: Callable[[str, int], Iterable[dict]],
-                         train_list: str,
-                         heldout_list: str,
-                         train_draws: int = 10,
-                         heldout_draws: int = 5,
-                         epochs: int = 100,
-                         hidden_channels: int = 64,
-                         progress: Optional[Callable[[int], None]] = None
-                         ) -> Dict[str, object]:
+def measure_sdp_readouts(
+        model: nn.Module,
+        loader_for: Callable[[str, int], Iterable[dict]],
+        train_list: str,
+        heldout_list: str,
+        train_draws: int = 10,
+        heldout_draws: int = 5,
+        epochs: int = 100,
+        hidden_channels: int = 64,
+        progress: Optional[Callable[[int], None]] = None) -> Dict[str, object]:
     """Fit every readout on a frozen model; score it on held-out clips.
 
     Args:

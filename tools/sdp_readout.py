@@ -6,8 +6,9 @@
 
 Freezes the model of CONFIG (CHECKPOINT loaded strictly), encodes each
 train-list video under ``--train-draws`` shuffles and each held-out video
-under ``--heldout-draws`` shuffles (those of ``tools/evaluate.py`` with
-``ShuffleByMED`` seeds 0, 1, ...), and fits a fresh edit-distance head on
+under ``--heldout-draws`` shuffles (``ShuffleByMED`` seeds 0, 1, ... on the
+held-out list alone, so not the twins ``tools/evaluate.py`` draws on its
+gallery + query dataset), and fits a fresh edit-distance head on
 each input a head could read: the pooled difference (the default head),
 slot-by-slot alignment of every backbone output stage with a time axis
 (``out_indices`` sets which), and the alignment of the input frames
@@ -93,6 +94,7 @@ def main(argv=None) -> int:
     from mmengine.utils import ProgressBar
 
     from cacl_mm.apis.recognition import build_runner
+    from cacl_mm.apis.retrieval import count_videos
     from cacl_mm.evaluation.sdp_readout import (measure_sdp_readouts,
                                                 split_loader_cfg)
     from cacl_mm.utils.cli import USER_ERRORS
@@ -104,18 +106,13 @@ def main(argv=None) -> int:
         runner = build_runner(args.config, checkpoint, args.work_dir, options)
         train_list, heldout_list = data_lists(runner.cfg, args)
         loader_cfg = runner.cfg.test_dataloader
-        total = sum(
-            sum(1 for line in open(path) if line.strip()) * draws
-            for path, draws in ((train_list, args.train_draws),
-                                (heldout_list, args.heldout_draws)))
-        bar = ProgressBar(total)
+        bar = ProgressBar(
+            count_videos(train_list) * args.train_draws +
+            count_videos(heldout_list) * args.heldout_draws)
 
         def loader_for(ann_file: str, seed: int):
             return runner.build_dataloader(
                 split_loader_cfg(loader_cfg, ann_file, seed))
-
-        def progress(count: int) -> None:
-            bar.update(count)
 
         result = measure_sdp_readouts(
             runner.model,
@@ -126,7 +123,7 @@ def main(argv=None) -> int:
             heldout_draws=args.heldout_draws,
             epochs=args.epochs,
             hidden_channels=args.hidden_channels,
-            progress=progress)
+            progress=bar.update)
     except USER_ERRORS as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'sdp_readout: error: {message}', file=sys.stderr)

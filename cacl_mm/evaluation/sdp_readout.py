@@ -99,7 +99,7 @@ def build_readouts(sources: Dict[str, Source], num_classes: int,
                              num_classes=num_classes,
                              hidden_channels=hidden_channels,
                              input_mode=mode,
-                             num_slots=max(slots, 1)))
+                             num_slots=slots))
     return readouts
 
 

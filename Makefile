@@ -1,5 +1,5 @@
 # cacl-mm developer entry points. Every target creates/reuses the local virtual
-# environment in .venv, so a fresh machine needs nothing but python3 (3.9+).
+# environment in .venv, so a fresh machine needs nothing but python3 (3.10+, torch 2.13's floor).
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -18,6 +18,7 @@ DEMO_OUT ?= work_dirs/demo
 # The stamp is rebuilt whenever a dependency list changes, so a second run
 # reuses the environment and a changed pin reinstalls.
 $(STAMP): requirements.txt requirements-test.txt pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "cacl-mm needs Python 3.10+ (torch 2.13), found " + sys.version.split()[0] + ": run make PYTHON=python3.10 (or later)")'
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q -r requirements.txt -r requirements-test.txt
 	$(VPY) -m pip install -q --no-deps --no-build-isolation -e .

@@ -51,6 +51,12 @@ before anything imports :mod:`mmaction.models`.
    :data:`CHECKPOINT_SAVE_SHA256`. :func:`checkpoint_save_is_known` tells
    the hook (which otherwise keeps mmengine's save, with a warning) and the
    tests whether mmengine still has that method.
+9. mmaction2's ``ResNet2Plus1d.forward`` max-pools after conv1 whatever
+   ``with_pool1`` says, so R(2+1)D-18 without that pooling (the released
+   CACL code's, as R3D-18) ends at 2x4x4 instead of 2x7x7 for 16x112x112
+   clips. The replacement skips the pooling when ``with_pool1=False``; with
+   the default ``True`` it is upstream's computation. Where upstream's
+   ``forward`` reads ``with_pool1`` itself nothing changes.
 """
 from __future__ import annotations
 import functools
@@ -252,6 +258,34 @@ def patch_color_jitter_hue() -> bool:
     return True
 
 
+def _resnet2plus1d_forward(self, x):
+    """``ResNet2Plus1d.forward`` honouring ``with_pool1`` (no pool2, as
+    upstream)."""
+    x = self.conv1(x)
+    if self.with_pool1:
+        x = self.maxpool(x)
+    for layer_name in self.res_layers:
+        x = getattr(self, layer_name)(x)
+    return x
+
+
+def patch_r2plus1d_pool1() -> bool:
+    """Make ``ResNet2Plus1d`` honour ``with_pool1=False``.
+
+    Returns:
+        bool: True if the method was replaced now.
+    """
+    import inspect
+
+    from mmaction.models.backbones.resnet2plus1d import ResNet2Plus1d
+    forward = ResNet2Plus1d.forward
+    if forward is _resnet2plus1d_forward or 'with_pool1' in inspect.getsource(
+            forward):
+        return False
+    ResNet2Plus1d.forward = _resnet2plus1d_forward
+    return True
+
+
 def is_installed(package: str) -> bool:
     """mmengine's ``is_installed`` without ``pkg_resources``."""
     from importlib import metadata
@@ -403,4 +437,5 @@ def apply_all() -> None:
     allow_checkpoint_types()
     patch_cpu_distributed_init()
     patch_color_jitter_hue()
+    patch_r2plus1d_pool1()
     patch_config_package_lookup()

@@ -192,3 +192,23 @@ def capture_keys(model) -> dict:
                 arch,
                 out.detach().clone()))
     return keys
+
+
+def torchvision_names(state: dict) -> dict:
+    """An MMAction2 ResNet state dict under torchvision's names, written
+    out by hand (conv1.conv -> conv1, conv1.bn -> bn1, convK.bn -> bnK,
+    downsample.conv/bn -> downsample.0/1)."""
+    renamed = {}
+    for key, value in state.items():
+        parts = key.split('.')
+        if parts[0] == 'conv1':  # the stem
+            key = 'conv1.weight' if parts[1] == 'conv' else 'bn1.' + parts[-1]
+        elif parts[2] == 'downsample':
+            index = '0' if parts[3] == 'conv' else '1'
+            key = '.'.join(parts[:3] + [index, parts[-1]])
+        elif parts[3] == 'conv':  # layerX.Y.convK.conv.weight
+            key = '.'.join(parts[:3] + ['weight'])
+        else:  # layerX.Y.convK.bn.<stat>
+            key = '.'.join(parts[:2] + ['bn' + parts[2][-1], parts[-1]])
+        renamed[key] = value
+    return renamed

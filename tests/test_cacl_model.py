@@ -312,6 +312,8 @@ def test_c3d_config_dims_match_the_backbone():
     backbone = MODELS.build(cfg.model.backbone).eval()
     with torch.no_grad():
         feats = backbone(torch.randn(1, 3, 16, 112, 112))
-    assert feats.shape == (1, 4096)
+    # the released code's C3D feature: conv5b, average-pooled to 512-d
+    assert feats.shape == (1, 512, 2, 7, 7)
+    assert not hasattr(backbone, 'fc6') and not hasattr(backbone, 'fc7')
     assert cfg.model.cnn_neck.in_channels == 2 * feats.shape[1]
     assert cfg.model.sdp_head.in_channels == 2 * feats.shape[1]

@@ -126,6 +126,50 @@ def test_color_jitter_hue_works_under_numpy_2():
     assert len(jitter(dict(imgs=frames))['imgs']) == 3
 
 
+def r2plus1d_18(with_pool1: bool):
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import MODELS
+    init_default_scope('mmaction')  # Conv2plus1d is built through mmcv
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='ResNet2Plus1d',
+            depth=18,
+            pretrained=None,
+            pretrained2d=False,
+            conv_cfg=dict(type='Conv2plus1d'),
+            norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3),
+            conv1_kernel=(3, 7, 7),
+            conv1_stride_t=1,
+            pool1_stride_t=1,
+            with_pool1=with_pool1,
+            inflate=(1, 1, 1, 1),
+            spatial_strides=(1, 2, 2, 2),
+            temporal_strides=(1, 2, 2, 2)))
+    model.eval()  # ResNet3d.train returns None
+    return model
+
+
+def test_r2plus1d_honours_with_pool1():
+    """Without pool1 a 16x112x112 clip ends at 2x7x7 (the released code's
+    R(2+1)D-18); with it (the default) the output is upstream's."""
+    from mmaction.models.backbones.resnet2plus1d import ResNet2Plus1d
+    assert ResNet2Plus1d.forward is compat._resnet2plus1d_forward
+    clip = torch.randn(1, 3, 16, 112, 112)
+    with torch.no_grad():
+        assert r2plus1d_18(False)(clip).shape == (1, 512, 2, 7, 7)
+        pooled = r2plus1d_18(True)
+        # upstream's forward, written out: conv1, max-pool, the four layers
+        x = pooled.maxpool(pooled.conv1(clip))
+        for name in pooled.res_layers:
+            x = getattr(pooled, name)(x)
+        out = pooled(clip)
+    assert out.shape == (1, 512, 2, 4, 4)
+    torch.testing.assert_close(out, x, rtol=0, atol=0)
+    assert not compat.patch_r2plus1d_pool1()  # idempotent
+
+
 @pytest.mark.parametrize(
     'package', ['mmaction2', 'mmaction', 'mmengine', 'mmcv', 'torch'])
 def test_package_lookup_matches_mmengine_without_pkg_resources(package):

@@ -36,32 +36,6 @@ def test_frame_moco_trains_the_frame_encoder_with_our_moco_pieces():
     assert model(frames[:, 0], mode='tensor').shape == (6, 512)
 
 
-def test_frame_moco_checkpoint_initialises_the_clip_encoder(tmp_path):
-    model = build()
-    path = tmp_path / 'frame_moco.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    encoder = MODELS.build(
-        dict(
-            type='TransformerClipEncoder',
-            frame_encoder=dict(
-                type='ResNet',
-                depth=18,
-                norm_eval=True,
-                init_cfg=dict(
-                    type='Pretrained',
-                    checkpoint=str(path),
-                    prefix='backbone.')),
-            frame_feat_dims=512,
-            embed_dims=32,
-            num_frames=4,
-            num_layers=1,
-            num_heads=2))
-    encoder.init_weights()
-    for key, value in model.backbone.state_dict().items():
-        torch.testing.assert_close(
-            encoder.frame_encoder.state_dict()[key], value, msg=key)
-
-
 def tiny_encoder(**kwargs):
     return MODELS.build(
         dict(

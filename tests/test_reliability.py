@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import struct
 import sys
 
@@ -62,8 +63,8 @@ def make_broken_videos(video_root: str, good: str) -> dict:
         'bad/truncated.mp4': 'Error reading',
         'bad/random_bytes.mp4': 'Error reading',
         'bad/missing.mp4': 'file not found',
-        'bad/too_short.mp4': '4 frames, fewer than min_frames=8',
-        'bad/header_lies.avi': '4 frames, fewer than min_frames=8',
+        'bad/too_short.mp4': '4 frames, fewer than min_frames=',
+        'bad/header_lies.avi': '4 frames, fewer than min_frames=',
     }
 
 
@@ -182,9 +183,8 @@ def test_training_skips_bad_videos_and_lists_them(broken_dataset, tmp_path):
                 # would leave some out of a smaller batch size.
                 'train_dataloader.batch_size': 17,
                 'model.queue.length': 17,
-                # The retrieval check reads the same broken list
-                # in test mode (bad videos raise there): not run.
-                'train_cfg.val_begin': 2,
+                # The representation check (after the last epoch) reads
+                # the same broken list as its gallery: left out there.
                 'train_dataloader.num_workers': 2,
                 'train_dataloader.dataset.num_classes': 2
             })
@@ -201,6 +201,12 @@ def test_training_skips_bad_videos_and_lists_them(broken_dataset, tmp_path):
         assert listed[rel]['epochs'] == [1]
         assert f'skipping bad video {listed[rel]["path"]}' in log
     assert 'draws hit 6 bad videos' in log
+    # the check's gallery and queries are this list: 12 of 36 left out
+    assert ('12 of 36 videos of the representation check cannot give a '
+            'clip and are left out of it') in log
+    assert all(listed[rel]['left_out_of'] == 'representation check '
+               '(gallery and query list)' for rel in broken_dataset['broken'])
+    assert 'retrieval/R@1' in log  # the check ran on the good videos
     assert 'Traceback' not in log
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
 
@@ -237,6 +243,47 @@ def assert_same_training_state(a_path, b_path):
                                   b['optimizer']['state'].items()):
         assert torch.equal(va['momentum_buffer'], vb['momentum_buffer'])
     assert a['param_schedulers'] == b['param_schedulers']
+
+
+def test_a_video_that_breaks_in_the_check_does_not_end_training(
+        tiny_dataset, tmp_path):
+    """The representation check is a monitor: a query video that opens
+    (so the probe keeps it) but breaks while a DataLoader worker decodes it
+    abandons that check with an error naming the file; training goes on and
+    the next check runs."""
+    queries = tmp_path / 'queries.txt'
+    lines = open(tiny_dataset['val_file']).read().splitlines()
+    broken = 'class0/v_breaks.mp4'
+    os.link(
+        osp.join(tiny_dataset['video_root'], lines[0].split()[0]),
+        osp.join(tiny_dataset['video_root'], broken))
+    queries.write_text('\n'.join(lines + [f'{broken} 0']) + '\n')
+    data = dict(tiny_dataset, val_file=str(queries))
+    work_dir = str(tmp_path / 'work')
+    proc = run([
+        sys.executable, TRAIN,
+        with_faults(tmp_path), *tiny_cfg_options(
+            data,
+            work_dir,
+            **{
+                'train_cfg.max_epochs': 2,
+                'train_cfg.val_interval': 1,
+                'val_dataloader.num_workers': 1,
+            })
+    ],
+               env=dict(
+                   SUBPROCESS_ENV,
+                   CACL_TEST_BREAK_DECODING='v_breaks',
+                   CACL_TEST_BREAK_ONCE=str(tmp_path / 'broke')))
+    log = proc.stdout + proc.stderr
+    assert log.count('representation check abandoned at epoch') == 1, log[
+        -3000:]
+    assert f'bad video {osp.join(tiny_dataset["video_root"], broken)}' in log
+    assert 'corrupt packet while decoding' in log
+    # the other check ran in full and training finished both epochs
+    checks = re.findall(r'Epoch\(val\) \[(\d)\].*retrieval/R@1:', log)
+    assert checks == ['2'], checks
+    assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
 @pytest.fixture(scope='module')
@@ -455,11 +502,8 @@ def test_pretrained_and_init_cfg_refuse_code(evil_checkpoint):
     encoder = MODELS.build(
         dict(
             type='TransformerClipEncoder',
-            frame_encoder=dict(
-                type='ResNet',
-                depth=18,
-                init_cfg=dict(
-                    type='Pretrained', checkpoint=path, prefix='backbone.')),
+            frame_encoder=dict(type='ResNet', depth=18),
+            frame_encoder_checkpoint=path,
             frame_feat_dims=512,
             embed_dims=64,
             num_frames=8,

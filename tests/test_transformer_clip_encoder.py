@@ -4,6 +4,7 @@ from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from helpers import torchvision_names
 
 TINY = dict(
     type='TransformerClipEncoder',
@@ -42,34 +43,97 @@ def test_shapes_and_order_sensitivity():
         encoder(torch.randn(1, 3, 6, 32, 32))
 
 
-def test_frame_encoder_loads_from_checkpoint_via_init_cfg(tmp_path):
-    torch.manual_seed(1)
+def random_resnet18(seed: int = 1):
+    torch.manual_seed(seed)
     source = MODELS.build(dict(type='ResNet', depth=18))
     with torch.no_grad():
         for p in source.parameters():
             p.normal_()
-    ckpt = tmp_path / 'frame_r18.pth'
-    torch.save(
-        {
-            'state_dict': {
-                f'backbone.{k}': v
-                for k, v in source.state_dict().items()
-            }
-        }, ckpt)
-    cfg = dict(TINY)
-    cfg['frame_encoder'] = dict(
-        type='ResNet',
-        depth=18,
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=str(ckpt), prefix='backbone.'))
-    encoder = MODELS.build(cfg)
+    return source
+
+
+@pytest.mark.parametrize('layout', [
+    'stage0', 'mmaction', 'mmpretrain', 'torchvision', 'torchvision_no_fc',
+    'mmaction_plain'
+])
+def test_frame_encoder_checkpoint_reads_every_layout(tmp_path, layout):
+    """One option, four sources: every frame-encoder tensor loads."""
+    source = random_resnet18()
+    state = source.state_dict()
+    tv = torchvision_names(state)
+    assert tv['layer2.0.downsample.1.running_var'] is state[
+        'layer2.0.downsample.bn.running_var']
+    assert tv['bn1.weight'] is state['conv1.bn.weight']
+    fc = {'fc.weight': torch.zeros(1000, 512), 'fc.bias': torch.zeros(1000)}
+    saved = dict(
+        stage0={'state_dict': {f'backbone.{k}': v
+                               for k, v in state.items()}},
+        mmaction={
+            'meta': {},
+            'state_dict': dict({f'backbone.{k}': v
+                                for k, v in state.items()},
+                               **{'cls_head.fc_cls.weight': torch.zeros(3)})
+        },
+        mmpretrain={
+            'state_dict':
+            dict({f'backbone.{k}': v
+                  for k, v in tv.items()},
+                 **{'head.fc.weight': torch.zeros(1000, 512)})
+        },
+        torchvision=dict(tv, **fc),
+        torchvision_no_fc=tv,
+        mmaction_plain=state)[layout]
+    path = tmp_path / f'{layout}.pth'
+    torch.save(saved, path)
+    encoder = MODELS.build(dict(TINY, frame_encoder_checkpoint=str(path)))
     assert not torch.equal(encoder.frame_encoder.conv1.conv.weight,
                            source.conv1.conv.weight)
     encoder.init_weights()
-    for key, value in source.state_dict().items():
-        torch.testing.assert_close(
-            encoder.frame_encoder.state_dict()[key], value, msg=key)
+    loaded = encoder.frame_encoder.state_dict()
+    assert loaded.keys() == state.keys()
+    for key, value in state.items():
+        torch.testing.assert_close(loaded[key], value, msg=key)
+
+
+def test_frame_encoder_checkpoint_names_the_file_and_what_is_missing(
+        tmp_path):
+    tv = torchvision_names(random_resnet18().state_dict())
+    del tv['layer4.1.bn2.running_mean']
+    path = tmp_path / 'resnet18-partial.pth'
+    torch.save(tv, path)
+    encoder = MODELS.build(dict(TINY, frame_encoder_checkpoint=str(path)))
+    with pytest.raises(
+            ValueError,
+            match=r'resnet18-partial.pth does not hold a ResNet backbone '
+            r"under prefix '': 1 of 120 keys missing "
+            r'\(e.g. layer4.1.conv2.bn.running_mean\)'):
+        encoder.init_weights()
+
+
+def test_frozen_frame_encoder_without_weights_is_refused():
+    """No checkpoint and a frozen encoder: init_weights (the Runner's,
+    before training) names the key; 'random' or a trainable encoder is a
+    choice; building (for testing) is unaffected."""
+    encoder = MODELS.build(TINY)  # building works (evaluation loads later)
+    with pytest.raises(
+            ValueError,
+            match=r'frozen frame encoder has no weights.*'
+            r'model\.transformer\.frame_encoder_checkpoint'):
+        encoder.init_weights()
+    MODELS.build(dict(TINY, frame_encoder_checkpoint='random')).init_weights()
+    MODELS.build(dict(TINY, freeze_frame_encoder=False)).init_weights()
+
+
+@pytest.mark.parametrize('key', ['init_cfg', 'pretrained'])
+def test_other_ways_to_load_the_frame_encoder_are_refused(tmp_path, key):
+    value = dict(type='Pretrained', checkpoint='r50.pth') if (
+        key == 'init_cfg') else 'r50.pth'
+    cfg = dict(TINY, frame_encoder=dict(TINY['frame_encoder'], **{key: value}))
+    with pytest.raises(
+            ValueError,
+            match=rf'frame_encoder\.{key} is not supported.*'
+            r'model\.transformer\.frame_encoder_checkpoint=PATH'):
+        MODELS.build(cfg)
 
 
 def test_usable_as_recognizer3d_backbone():

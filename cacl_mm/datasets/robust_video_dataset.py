@@ -22,6 +22,7 @@ turns a malformed list line into a bare ``ValueError``. This subclass:
 from __future__ import annotations
 import os
 import os.path as osp
+import time
 from typing import Callable, Dict, List, Optional, Union
 
 import numpy as np
@@ -33,12 +34,24 @@ from .annotations import AnnotationError, check_relative, read_lines
 
 POLICIES = ('skip', 'raise')
 
+try:
+    from decord import DECORDError as _DECORD_ERROR
+except ImportError:  # another decoder only
+    _DECORD_ERROR = RuntimeError
+
 
 class BadVideoError(RuntimeError):
-    """A video that cannot give a clip; names the file and the reason."""
+    """A video that cannot give a clip; names the file and the reason.
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f'bad video {path}: {reason}')
+    A DataLoader worker's error reaches the main process re-built from its
+    message alone (``BadVideoError(message)``), so ``reason`` may be None:
+    the class survives the trip and :class:`MonitorValLoop` can tell it from
+    a bug.
+    """
+
+    def __init__(self, path: str, reason: Optional[str] = None) -> None:
+        super().__init__(path if reason is None else
+                         f'bad video {path}: {reason}')
         self.path, self.reason = path, reason
 
 
@@ -61,10 +74,12 @@ class RobustVideoDataset(VideoDataset):
             (``DecordInit``, ``PyAVInit``, ...).
         bad_video_policy (str, optional): ``'skip'`` or ``'raise'``; None
             means ``'raise'`` in ``test_mode`` and ``'skip'`` otherwise.
-        min_frames (int): Fewest frames a usable video has. Pretraining sets
-            the clip length: MMAction2 would loop a shorter video's frames,
-            and a clip with repeated frames has no well-defined shuffle
-            degree. Defaults to 1.
+        min_frames (int): Fewest frames a usable video has. With
+            ``ShuffleByMED`` in the pipeline it must cover the span of
+            ``SampleFrames``, ``(clip_len - 1) * frame_interval + 1``:
+            MMAction2 would loop a shorter video's frames, and a clip with
+            repeated frames has no well-defined edit distance. Defaults
+            to 1.
         **kwargs: ``VideoDataset`` arguments (``data_prefix``,
             ``num_classes``, ``test_mode``, ``max_refetch``, ...).
     """
@@ -87,6 +102,37 @@ class RobustVideoDataset(VideoDataset):
         self._pending_skips: List[Dict[str, str]] = []
         self._warned_paths: set = set()
         super().__init__(ann_file, pipeline, **kwargs)
+        self._check_min_frames_covers_the_clip()
+
+    def _check_min_frames_covers_the_clip(self) -> None:
+        """Refuse a ``min_frames`` below the span of a shuffled clip.
+
+        ``SampleFrames`` loops the frames of a video shorter than
+        ``(clip_len - 1) * frame_interval + 1``; a clip that ``ShuffleByMED``
+        shuffles must not repeat frames (its edit distance would be wrong).
+
+        Raises:
+            ValueError: Naming ``min_frames`` and the value it needs.
+        """
+        from mmaction.datasets.transforms import SampleFrames
+
+        from .transforms import ShuffleByMED
+        transforms = self.pipeline.transforms
+        if not any(isinstance(t, ShuffleByMED) for t in transforms):
+            return
+        for sampler in transforms:
+            if not isinstance(sampler, SampleFrames):
+                continue
+            span = (sampler.clip_len - 1) * sampler.frame_interval + 1
+            if self.min_frames < span:
+                raise ValueError(
+                    f'{type(self).__name__}: min_frames={self.min_frames} '
+                    f'is below the {span} frames that SampleFrames('
+                    f'clip_len={sampler.clip_len}, frame_interval='
+                    f'{sampler.frame_interval}) spans: a shorter video '
+                    'would loop its frames, and a shuffled clip with '
+                    'repeated frames has no well-defined edit distance. '
+                    f'Set the dataset\'s min_frames={span}')
 
     # ------------------------------------------------------------ list file
     def load_data_list(self) -> List[dict]:
@@ -142,13 +188,35 @@ class RobustVideoDataset(VideoDataset):
 
     @staticmethod
     def _is_decoding_error(error: Exception) -> bool:
-        # Decoder libraries raise RuntimeError subclasses (decord's
-        # DECORDError, PyAV's errors) or IndexError for frames past the
-        # end; OSError covers unreadable files. Anything else is a bug in
-        # a transform and must surface.
-        return isinstance(error, (RuntimeError, IndexError, OSError, EOFError))
+        # Decoders raise RuntimeError (decord's C++ errors on open, PyAV's),
+        # decord's DECORDError (a plain Exception, raised while decoding a
+        # damaged stream) or IndexError for frames past the end; OSError
+        # covers unreadable files. Anything else is a bug in a transform and
+        # must surface.
+        return isinstance(error, (RuntimeError, IndexError, OSError, EOFError,
+                                  _DECORD_ERROR))
 
-    def _run_checked_pipeline(self, info: dict, path: str) -> Optional[dict]:
+    def probe(self, info: dict) -> Optional[str]:
+        """Why the video of ``info`` cannot give a clip, or None if it can.
+
+        Opens it as the pipeline does, up to the decoder's frame count: the
+        file exists, is not empty, opens, and has ``min_frames`` frames.
+        """
+        path = info.get('filename', '?')
+        try:
+            self._run_checked_pipeline(dict(info), path, probe=True)
+        except BadVideoError as error:
+            return error.reason
+        except Exception as error:
+            if not self._is_decoding_error(error):
+                raise
+            return _first_line(error)
+        return None
+
+    def _run_checked_pipeline(self,
+                              info: dict,
+                              path: str,
+                              probe: bool = False) -> Optional[dict]:
         if not osp.isfile(path):
             raise BadVideoError(path, 'file not found')
         if os.stat(path).st_size == 0:
@@ -156,6 +224,8 @@ class RobustVideoDataset(VideoDataset):
         results = info
         if 'total_frames' in results:  # frame datasets list their length
             self._check_length(results['total_frames'], path)
+            if probe:
+                return results
         for transform in self.pipeline.transforms:
             before = set(results)
             results = transform(results)
@@ -166,6 +236,8 @@ class RobustVideoDataset(VideoDataset):
             if isinstance(results, dict):
                 if 'total_frames' in results and 'total_frames' not in before:
                     self._check_length(results['total_frames'], path)
+                    if probe:
+                        return results
                 if 'imgs' in results and 'imgs' not in before:
                     self._check_decoded(results, path)
         return results
@@ -219,13 +291,26 @@ class RetrievalVideoDataset(RobustVideoDataset):
         gallery_ann_file (str): List of the gallery (train split) videos.
         query_ann_file (str): List of the query (test split) videos.
         pipeline (list): Data transforms.
+        leave_out_bad_videos (bool): Open every video once when the lists
+            are read and leave out the ones that cannot give a clip
+            (missing, empty, unreadable, shorter than ``min_frames``),
+            listed in ``left_out_videos`` and the log. For a monitor
+            (the representation check during pretraining) that must not
+            stop training; an evaluation keeps the default False and
+            raises. Defaults to False.
         **kwargs: ``RobustVideoDataset`` arguments (``data_prefix``, ...).
     """
 
-    def __init__(self, gallery_ann_file: str, query_ann_file: str,
-                 pipeline: List[Union[dict, Callable]], **kwargs) -> None:
+    def __init__(self,
+                 gallery_ann_file: str,
+                 query_ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 leave_out_bad_videos: bool = False,
+                 **kwargs) -> None:
         kwargs.setdefault('test_mode', True)
         self.lists = dict(gallery=gallery_ann_file, query=query_ann_file)
+        self.leave_out_bad_videos = leave_out_bad_videos
+        self.left_out_videos: List[Dict[str, str]] = []
         super().__init__(gallery_ann_file, pipeline, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -238,4 +323,40 @@ class RetrievalVideoDataset(RobustVideoDataset):
             for info in super().load_data_list():
                 info['retrieval_role'] = role
                 data_list.append(info)
+        if self.leave_out_bad_videos:
+            data_list = self._without_bad_videos(data_list)
         return data_list
+
+    def _without_bad_videos(self, data_list: List[dict]) -> List[dict]:
+        """``data_list`` less the videos :meth:`probe` finds broken; they
+        are logged and kept in ``left_out_videos`` (``SkippedVideosHook``
+        writes them to its file)."""
+        start = time.perf_counter()
+        kept = []
+        self.left_out_videos = []
+        for info in data_list:
+            reason = self.probe(info)
+            if reason is None:
+                kept.append(info)
+            else:
+                self.left_out_videos.append(
+                    dict(
+                        path=info['filename'],
+                        reason=reason,
+                        role=info['retrieval_role']))
+        seconds = time.perf_counter() - start
+        if self.left_out_videos:
+            lines = '\n'.join(f'  {v["path"]} ({v["role"]}: {v["reason"]})'
+                              for v in self.left_out_videos)
+            print_log(
+                f'{len(self.left_out_videos)} of {len(data_list)} videos of '
+                'the representation check cannot give a clip and are left '
+                f'out of it (probed in {seconds:.1f} s):\n{lines}',
+                logger='current',
+                level=30)
+        else:
+            print_log(
+                f'all {len(data_list)} videos of the representation check '
+                f'open (probed in {seconds:.1f} s)',
+                logger='current')
+        return kept

@@ -240,6 +240,7 @@ def split_loader_cfg(loader_cfg: dict, ann_file: str,
     if 'gallery_ann_file' in dataset:
         dataset.pop('gallery_ann_file')
         dataset.pop('query_ann_file', None)
+        dataset.pop('leave_out_bad_videos', None)
         dataset['type'] = 'RobustVideoDataset'
         dataset['test_mode'] = True
     dataset['ann_file'] = ann_file

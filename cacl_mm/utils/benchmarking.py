@@ -217,6 +217,10 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
     from mmaction.registry import MODELS
     model_cfg = copy.deepcopy(cfg_model)
     model_cfg['channels_last'] = channels_last
+    if model_cfg.get('transformer') and not model_cfg['transformer'].get(
+            'frame_encoder_checkpoint'):
+        # Timing only: a random frozen frame encoder costs the same.
+        model_cfg['transformer']['frame_encoder_checkpoint'] = 'random'
     if variant == 'no_transformer':
         model_cfg['contrast_head']['pairs'] = [('cnn_q', 'cnn_k')]
     if variant == 'naive':

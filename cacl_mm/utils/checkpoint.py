@@ -7,6 +7,7 @@ with its default ``weights_only=True`` (plus the allow-list of
 from __future__ import annotations
 import os.path as osp
 import pickle
+import re
 from typing import Dict, Optional
 
 import torch
@@ -85,6 +86,77 @@ def backbone_weights(state: Dict[str, torch.Tensor], backbone: nn.Module,
             f'{source} does not hold a {type(backbone).__name__} backbone '
             f'under prefix {prefix!r}: ' + ', '.join(detail))
     return {k: found[k] for k in expected}
+
+
+#: torchvision / mmpretrain ResNet names -> MMAction2 ``ResNet`` names (its
+#: convolutions are ``ConvModule``s: ``<name>.conv`` and ``<name>.bn``).
+_TORCHVISION_TO_MMACTION_RESNET = (
+    (re.compile(r'^conv1\.weight$'), 'conv1.conv.weight'),
+    (re.compile(r'^bn1\.'), 'conv1.bn.'),
+    (re.compile(r'^(layer\d+\.\d+)\.conv(\d)\.weight$'),
+     r'\1.conv\2.conv.weight'),
+    (re.compile(r'^(layer\d+\.\d+)\.bn(\d)\.'), r'\1.conv\2.bn.'),
+    (re.compile(r'^(layer\d+\.\d+)\.downsample\.0\.'), r'\1.downsample.conv.'),
+    (re.compile(r'^(layer\d+\.\d+)\.downsample\.1\.'), r'\1.downsample.bn.'),
+)
+
+
+def resnet_names_to_mmaction(
+        state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """A 2D ResNet's weights under MMAction2 ``ResNet``'s names.
+
+    torchvision's state dicts and mmpretrain's ``ResNet`` (under its
+    ``backbone.`` prefix) name ``conv1.weight``, ``bn1.*``,
+    ``layerX.Y.convK.weight``, ``layerX.Y.bnK.*`` and
+    ``layerX.Y.downsample.0/1.*``; MMAction2 wraps each conv and its norm
+    in a ``ConvModule``. MMAction2's own ``_load_torchvision_checkpoint``
+    maps the same names but only logs what it could not load; here every
+    name is converted and the caller loads strictly. The classifier
+    (``fc.*``) is dropped; weights already in MMAction2's names are
+    returned as they are.
+
+    Args:
+        state (dict): A ResNet state dict without key prefix.
+
+    Returns:
+        dict: The same tensors under MMAction2's names.
+    """
+    if 'conv1.conv.weight' in state or 'conv1.weight' not in state:
+        return state
+    converted = {}
+    for key, value in state.items():
+        if key.startswith('fc.'):
+            continue
+        for pattern, name in _TORCHVISION_TO_MMACTION_RESNET:
+            key, count = pattern.subn(name, key)
+            if count:
+                break
+        converted[key] = value
+    return converted
+
+
+def frame_encoder_state_dict(path: str,
+                             encoder: nn.Module) -> Dict[str, torch.Tensor]:
+    """The weights of a 2D frame encoder (MMAction2 ``ResNet``) in ``path``.
+
+    Accepts a stage-0 (``FrameMoCo``) checkpoint, an MMAction2 or mmpretrain
+    checkpoint with the ResNet under ``backbone.``, and a plain torchvision
+    or MMAction2 ResNet state dict (with or without ``fc.*``).
+
+    Returns:
+        dict: A state dict loadable into ``encoder`` with ``strict=True``.
+
+    Raises:
+        ValueError: Naming ``path`` and the missing or mismatched keys.
+    """
+    state = state_dict_of(load_checkpoint_dict(path))
+    prefix = checkpoint_prefix(state)
+    weights = resnet_names_to_mmaction(
+        {k[len(prefix):]: v
+         for k, v in state.items() if k.startswith(prefix)})
+    return backbone_weights({prefix + k: v
+                             for k, v in weights.items()}, encoder, prefix,
+                            path)
 
 
 def backbone_state_dict(

@@ -17,3 +17,5 @@ test_dataloader = val_dataloader
 # 3200 keys, below the 3570 training videos (a video never meets its own
 # keys anyway: contrast_head.mask_same_video).
 model = dict(queue=dict(length=3200))
+# Own folder: fine-tuning and linear configs of the same name write elsewhere.
+work_dir = './work_dirs/cacl_r21d_hmdb51'

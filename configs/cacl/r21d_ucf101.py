@@ -18,3 +18,5 @@ model = dict(
         spatial_strides=(1, 2, 2, 2),
         temporal_strides=(1, 2, 2, 2),
         zero_init_residual=False))
+# Own folder: fine-tuning and linear configs of the same name write elsewhere.
+work_dir = './work_dirs/cacl_r21d_ucf101'

@@ -5,3 +5,5 @@ _base_ = [
     './_base_/cacl_pretrain_runtime.py', './_base_/cacl_r3d18.py',
     './_base_/ucf101_pretrain_data.py', './_base_/sgd_cosine_300e.py'
 ]
+# Own folder: fine-tuning and linear configs of the same name write elsewhere.
+work_dir = './work_dirs/cacl_r3d_ucf101'

@@ -1,7 +1,7 @@
 # A config from MMAction2's own zoo taking a CACL-pretrained R(2+1)D-18: the
 # R(2+1)D Kinetics-400 recipe shipped inside mmaction2, with the backbone
 # swapped for the one configs/cacl/r21d_ucf101.py pretrains.
-#   python tools/export_backbone.py work_dirs/r21d_ucf101/epoch_300.pth \
+#   python tools/export_backbone.py work_dirs/cacl_r21d_ucf101/epoch_300.pth \
 #       r21d_cacl.pth
 #   mim train mmaction configs/finetune/zoo_r2plus1d_kinetics400_cacl.py
 _base_ = [

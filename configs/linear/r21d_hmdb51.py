@@ -2,7 +2,7 @@
 # eval mode), only the linear classifier trains.
 #   mim train mmaction configs/linear/r21d_hmdb51.py \
 #       --cfg-options \
-#       model.backbone.pretrained=work_dirs/cacl_r21d/backbone.pth
+#       model.backbone.pretrained=work_dirs/cacl_r21d_ucf101/backbone.pth
 _base_ = ['../finetune/r21d_hmdb51.py']
 model = dict(
     backbone=dict(frozen_stages=4, norm_eval=True),
@@ -21,3 +21,5 @@ param_scheduler = [
         begin=0,
         end=max_epochs)
 ]
+# Own folder per split: pretraining and other splits write elsewhere.
+work_dir = './work_dirs/linear_r21d_hmdb51_split{{$SPLIT:1}}'

@@ -1,7 +1,7 @@
 # Linear probe: the CACL-pretrained backbone frozen (all stages, BatchNorm in
 # eval mode), only the linear classifier trains.
 #   mim train mmaction configs/linear/r3d_ucf101.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r3d/backbone.pth
+#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
 _base_ = ['../finetune/r3d_ucf101.py']
 model = dict(
     backbone=dict(frozen_stages=4, norm_eval=True),
@@ -20,3 +20,5 @@ param_scheduler = [
         begin=0,
         end=max_epochs)
 ]
+# Own folder per split: pretraining and other splits write elsewhere.
+work_dir = './work_dirs/linear_r3d_ucf101_split{{$SPLIT:1}}'

@@ -23,7 +23,9 @@ class SkippedVideosHook(Hook):
     gathered, logged (one line per file) and written to
     ``<work_dir>/skipped_videos.json``: one entry per file with its path,
     reason, how often it was drawn and the epochs. The file is rewritten
-    atomically and keeps earlier epochs across ``--resume``.
+    atomically and keeps earlier epochs across ``--resume``. Before the
+    first iteration it also lists the videos that the representation check
+    leaves out (``RetrievalVideoDataset(leave_out_bad_videos=True)``).
 
     Args:
         out_file (str): File name inside the work dir.
@@ -34,6 +36,30 @@ class SkippedVideosHook(Hook):
     def __init__(self, out_file: str = 'skipped_videos.json') -> None:
         self.out_file = out_file
         self._epoch_records: List[Dict[str, str]] = []
+
+    def before_train(self, runner) -> None:
+        """Write the videos the representation check left out (its dataset's
+        ``left_out_videos``, probed before the first iteration)."""
+        loop = runner.val_loop
+        left_out = getattr(
+            getattr(getattr(loop, 'dataloader', None), 'dataset', None),
+            'left_out_videos', None)
+        if not left_out or not dist.is_main_process():
+            return
+        roles: Dict[str, List[str]] = {}
+        for video in left_out:  # a video may stand in both lists
+            roles.setdefault(video['path'], []).append(video['role'])
+        path = osp.join(runner.work_dir, self.out_file)
+        summary = self._load(path)
+        for video in left_out:
+            summary[video['path']] = dict(
+                path=video['path'],
+                reason=video['reason'],
+                left_out_of='representation check (' +
+                ' and '.join(roles[video['path']]) + ' list)',
+                times_drawn=0,
+                epochs=[])
+        self._write(path, summary)
 
     def after_train_iter(self,
                          runner,

@@ -1,3 +1,4 @@
+from .c3d_conv5 import C3DConv5
 from .transformer_clip_encoder import ClipTransformer, TransformerClipEncoder
 
-__all__ = ['TransformerClipEncoder', 'ClipTransformer']
+__all__ = ['C3DConv5', 'TransformerClipEncoder', 'ClipTransformer']

@@ -11,6 +11,9 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
 from ..utils.pooling import pool_features
 
+#: ``frame_encoder_checkpoint`` value that keeps a random 2D CNN on purpose.
+RANDOM_FRAME_ENCODER = 'random'
+
 
 class ClipTransformer(nn.Module):
     """Frame features -> frame tokens -> Transformer -> clip embedding.
@@ -90,11 +93,16 @@ class TransformerClipEncoder(BaseModule):
     added; a pre-norm Transformer encoder reads the tokens and the CLS output
     is the clip embedding.
 
-    Load the 2D CNN from a checkpoint with ``frame_encoder_checkpoint`` (a
-    stage-0 ``FrameMoCo`` checkpoint, any checkpoint with the 2D CNN under
-    ``backbone.``, or a plain state dict), or with ``init_cfg`` on
-    ``frame_encoder``
-    (``dict(type='Pretrained', checkpoint=..., prefix=...)``).
+    The 2D CNN's weights come from one option, ``frame_encoder_checkpoint``:
+    a stage-0 ``FrameMoCo`` checkpoint, an MMAction2 or mmpretrain ResNet
+    checkpoint (under ``backbone.``), or a plain torchvision / MMAction2
+    ResNet state dict (torchvision's names are converted, ``fc.*`` dropped).
+    Every tensor of the 2D CNN must load, or :meth:`init_weights` names the
+    file and what is missing. A frozen 2D CNN without weights would feed
+    the Transformer random features for the whole run, so
+    :meth:`init_weights` (which mmengine's Runner calls before training,
+    never before testing) refuses it unless the option says
+    ``'random'`` on purpose (tests, ablations).
 
     As the backbone of a ``Recognizer3D``, pair it with
     ``I3DHead(spatial_type=None, in_channels=embed_dims)``.
@@ -114,10 +122,11 @@ class TransformerClipEncoder(BaseModule):
         freeze_frame_encoder (bool): Freeze the 2D CNN and keep it in eval
             mode. Defaults to True.
         frame_encoder_checkpoint (str, optional): Checkpoint whose 2D CNN
-            weights :meth:`init_weights` loads (every key must match, under
-            ``backbone.`` when the checkpoint has such keys, else at the top
-            level), in place of ``frame_encoder``'s default initialisation;
-            not together with ``frame_encoder.init_cfg``.
+            weights :meth:`init_weights` loads strictly (under ``backbone.``
+            when the checkpoint has such keys, else at the top level), or
+            ``'random'`` to keep the 2D CNN's own initialisation on
+            purpose. None: no weights, which :meth:`init_weights` refuses
+            for a frozen 2D CNN.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
 
@@ -139,15 +148,19 @@ class TransformerClipEncoder(BaseModule):
             raise ValueError(
                 f'TransformerClipEncoder: embed_dims={embed_dims} is not '
                 f'divisible by num_heads={num_heads}')
+        for key in ('init_cfg', 'pretrained'):
+            if frame_encoder.get(key):
+                raise ValueError(
+                    f'TransformerClipEncoder: frame_encoder.{key} is not '
+                    'supported (with a torchvision or mmpretrain file it '
+                    'would load nothing and say so only in the log); give '
+                    'the weights with model.transformer.'
+                    'frame_encoder_checkpoint=PATH, which reads stage-0, '
+                    'MMAction2, mmpretrain and torchvision ResNet files '
+                    'and checks every tensor')
         self.frame_encoder = MODELS.build(frame_encoder)
         self.freeze_frame_encoder = freeze_frame_encoder
         self.frame_encoder_checkpoint = frame_encoder_checkpoint
-        if frame_encoder_checkpoint:
-            if frame_encoder.get('init_cfg'):
-                raise ValueError(
-                    'TransformerClipEncoder: set frame_encoder_checkpoint or '
-                    'frame_encoder.init_cfg, not both')
-            self._use_frame_encoder_checkpoint(frame_encoder_checkpoint)
         self.embed_dims = embed_dims
         self.clip_transformer = ClipTransformer(frame_feat_dims, embed_dims,
                                                 num_frames, num_layers,
@@ -156,25 +169,31 @@ class TransformerClipEncoder(BaseModule):
             self.frame_encoder.requires_grad_(False)
             self.frame_encoder.eval()
 
-    def _use_frame_encoder_checkpoint(self, path: str) -> None:
-        """Check ``path`` holds this 2D CNN; load it as its ``init_cfg``.
+    def init_weights(self) -> None:
+        """Initialise; load the 2D CNN from ``frame_encoder_checkpoint``.
 
-        The frame encoder's own default initialisation is replaced, as a
-        ``Pretrained`` ``init_cfg`` in the config replaces it.
-
-        Every key is checked now, with the error naming the file; the
-        weights load in :meth:`init_weights` through mmengine's
-        ``Pretrained`` initialiser, as ``frame_encoder.init_cfg`` would.
+        Raises:
+            ValueError: The 2D CNN is frozen and no checkpoint is given
+                (naming the config key), or the checkpoint does not hold
+                every tensor of the 2D CNN (naming the file).
         """
-        from ...utils.checkpoint import (backbone_weights, checkpoint_prefix,
-                                         load_checkpoint_dict, state_dict_of)
-        state = state_dict_of(load_checkpoint_dict(path))
-        prefix = checkpoint_prefix(state)
-        backbone_weights(state, self.frame_encoder, prefix, path)
-        init_cfg = dict(type='Pretrained', checkpoint=path)
-        if prefix:  # mmengine reads a prefix of '' as '.'
-            init_cfg['prefix'] = prefix
-        self.frame_encoder.init_cfg = init_cfg
+        path = self.frame_encoder_checkpoint
+        if not path and self.freeze_frame_encoder:
+            raise ValueError(
+                'TransformerClipEncoder: the frozen frame encoder has no '
+                'weights, so the Transformer would read random features '
+                'for the whole run. Set '
+                'model.transformer.frame_encoder_checkpoint (as a '
+                "recognizer's backbone: model.backbone."
+                'frame_encoder_checkpoint) to a stage-0, MMAction2, '
+                'mmpretrain or torchvision ResNet checkpoint, or to '
+                f"'{RANDOM_FRAME_ENCODER}' to train with a random frozen "
+                'encoder on purpose')
+        super().init_weights()
+        if path and path != RANDOM_FRAME_ENCODER:
+            from ...utils.checkpoint import frame_encoder_state_dict
+            self.frame_encoder.load_state_dict(
+                frame_encoder_state_dict(path, self.frame_encoder))
 
     def train(self, mode: bool = True) -> 'TransformerClipEncoder':
         """Set train mode, keeping a frozen frame encoder in eval mode."""

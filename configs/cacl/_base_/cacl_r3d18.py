@@ -25,8 +25,11 @@ model = dict(
     transformer=dict(
         type='TransformerClipEncoder',
         # Paper: ResNet-50 pretrained with MoCo on UCF101 frames, frozen.
-        # Stage 0 (configs/frame_moco) writes it; hand it over with
+        # Stage 0 (configs/frame_moco) writes it; hand it (or an MMAction2,
+        # mmpretrain or torchvision ResNet-50 file) over with
         #   --cfg-options model.transformer.frame_encoder_checkpoint=PATH
+        # Without it training stops before the first iteration ('random'
+        # trains with a random frozen encoder on purpose).
         frame_encoder=dict(type='ResNet', depth=50, norm_eval=True),
         frame_encoder_checkpoint=None,
         frame_feat_dims=2048,

@@ -16,5 +16,8 @@ param_scheduler = [
         begin=0,
         end=300)
 ]
-# The lr above is for a total batch of 64; `--auto-scale-lr` rescales it.
-auto_scale_lr = dict(enable=False, base_batch_size=64)
+# The lr above is for the paper's total batch of 64 (8 GPUs x 8). On
+# another total (GPUs x train_dataloader.batch_size) mmengine scales it
+# linearly, lr = 0.01 x total / 64, and logs it; 1 GPU x 64 or 4 x 16
+# reproduce the paper's batch and lr exactly.
+auto_scale_lr = dict(enable=True, base_batch_size=64)

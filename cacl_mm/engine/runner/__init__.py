@@ -1,0 +1,3 @@
+from .monitor_val_loop import MonitorValLoop
+
+__all__ = ['MonitorValLoop']

@@ -54,15 +54,14 @@ def _put_then_die(self, obj, filepath):
 
 LocalBackend.put = _put_then_die
 
-
 _original_decode = DecordDecode.transform
 
 
 def _decode_or_break(self, results):
     target = os.environ.get('CACL_TEST_BREAK_DECODING')
     once = os.environ.get('CACL_TEST_BREAK_ONCE')
-    if target and target in os.path.basename(str(results.get(
-            'filename'))) and not (once and os.path.exists(once)):
+    if target and target in os.path.basename(str(
+            results.get('filename'))) and not (once and os.path.exists(once)):
         if once:
             open(once, 'w').close()
         import decord

@@ -28,7 +28,10 @@ class PaperProbeHook(Hook):
         self.handle = model.backbone.register_forward_hook(
             lambda module, args, out: shapes.append(list(out.shape)))
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         self.handle.remove()  # the first iteration's calls only
 

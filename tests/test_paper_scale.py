@@ -125,11 +125,12 @@ def probed_config(name: str, folder) -> str:
 @pytest.mark.parametrize('name', PAPER_CONFIGS)
 def test_paper_config_trains_at_its_real_size(name, paper_data, tmp_path):
     work = str(tmp_path / 'work')
-    proc = run([
-        sys.executable, TRAIN,
-        probed_config(name, tmp_path), '--work-dir', work
-    ] + train_options(paper_data),
-               env=ENV)
+    proc = run(
+        [
+            sys.executable, TRAIN,
+            probed_config(name, tmp_path), '--work-dir', work
+        ] + train_options(paper_data),
+        env=ENV)
     log = proc.stdout + proc.stderr
     with open(osp.join(work, 'paper_probe.json')) as f:
         probe = json.load(f)
@@ -144,10 +145,7 @@ def test_paper_config_trains_at_its_real_size(name, paper_data, tmp_path):
     # batch 2 on one process: lr scaled by 2 / 64 from the paper's 0.01
     assert 'Scaling the original LR by 0.03125' in log
     with open(osp.join(work, 'skipped_videos.json')) as f:
-        skipped = {
-            osp.basename(v['path']): v
-            for v in json.load(f)['videos']
-        }
+        skipped = {osp.basename(v['path']): v for v in json.load(f)['videos']}
     # the short video never loops into a clip: it is skipped, named
     assert 'fewer than min_frames=31' in skipped['short.avi']['reason']
     assert skipped['short.avi']['times_drawn'] >= 1
@@ -163,12 +161,168 @@ def test_paper_config_without_frame_encoder_weights_stops_first(
     """The bare paper command: no frame-encoder checkpoint, so no
     iteration runs and the error names the key to set."""
     config = osp.join(REPO, 'configs', 'cacl', 'r3d_ucf101.py')
-    proc = run([
-        sys.executable, TRAIN, config, '--work-dir',
-        str(tmp_path / 'work')
-    ] + train_options(paper_data, frame_encoder=False),
-               env=ENV,
-               check=False)
+    proc = run(
+        [sys.executable, TRAIN, config, '--work-dir',
+         str(tmp_path / 'work')] +
+        train_options(paper_data, frame_encoder=False),
+        env=ENV,
+        check=False)
     assert proc.returncode != 0
     assert 'model.transformer.frame_encoder_checkpoint' in proc.stderr
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def resolved_work_dir(config: str) -> str:
+    """The work dir mmaction2's tools/train.py picks without --work-dir."""
+    cfg = Config.fromfile(config)
+    return osp.normpath(
+        cfg.get('work_dir') or osp.join('./work_dirs',
+                                        osp.splitext(osp.basename(config))[0]))
+
+
+def all_configs() -> list:
+    import glob
+    return sorted(
+        path for path in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
+        if not osp.basename(path).startswith('_'))
+
+
+def test_no_two_configs_share_a_work_dir(monkeypatch):
+    """Pretraining, fine-tuning and linear configs of one name (and
+    fine-tuning on another split) never write into one folder, where
+    ``--resume`` would pick up the other run's ``last_checkpoint``."""
+    folders = {}
+    for config in all_configs():
+        folders.setdefault(resolved_work_dir(config), []).append(config)
+    shared = {k: v for k, v in folders.items() if len(v) > 1}
+    assert not shared, shared
+    finetune = osp.join(REPO, 'configs', 'finetune', 'r3d_ucf101.py')
+    split1 = resolved_work_dir(finetune)
+    monkeypatch.setenv('SPLIT', '2')
+    assert resolved_work_dir(finetune) != split1
+    assert resolved_work_dir(
+        osp.join(REPO, 'configs', 'cacl',
+                 'r3d_ucf101.py')) == osp.normpath('work_dirs/cacl_r3d_ucf101')
+
+
+@pytest.mark.parametrize('name', PAPER_CONFIGS)
+def test_paper_configs_reproduce_batch_64_and_feed_a_gpu(name):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', f'{name}.py'))
+    # 8 GPUs x 8 is the paper's 64 at lr 0.01; any other total is scaled
+    assert cfg.train_dataloader.batch_size * 8 == \
+        cfg.auto_scale_lr.base_batch_size == 64
+    assert cfg.auto_scale_lr.enable
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.env_cfg.cudnn_benchmark
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        assert loader.pin_memory
+        assert loader.persistent_workers is False  # exact --resume
+    # the monitor leaves broken videos out; a test of a checkpoint raises
+    assert cfg.val_cfg.type == 'MonitorValLoop'
+    assert cfg.val_dataloader.dataset.leave_out_bad_videos
+    assert not cfg.test_dataloader.dataset.leave_out_bad_videos
+    sampler = cfg.train_dataloader.dataset.pipeline[1]
+    span = (sampler.clip_len - 1) * sampler.frame_interval + 1
+    assert cfg.train_dataloader.dataset.min_frames == span == 31
+    assert cfg.val_dataloader.dataset.min_frames == span
+
+
+def test_min_frames_below_the_clip_span_is_refused():
+    """A config that lets SampleFrames loop frames under ShuffleByMED
+    stops at build time, naming the key and the value it needs."""
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import DATASETS
+    init_default_scope('mmaction')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cacl', 'r3d_ucf101.py'))
+    dataset = cfg.train_dataloader.dataset
+    dataset.update(
+        ann_file=osp.join(REPO, 'README.md'), min_frames=16, lazy_init=True)
+    with pytest.raises(
+            ValueError,
+            match=r'min_frames=16 is below the 31 '
+            r'frames.*Set the dataset\'s min_frames=31'):
+        DATASETS.build(dataset)
+
+
+def test_python_floor_is_torchs():
+    """pyproject, the Makefile and the README state the Python that the
+    pinned torch installs on."""
+    import importlib.metadata
+    import re
+    torch_floor = importlib.metadata.metadata('torch')['Requires-Python']
+    floor = re.search(r'>=\s*3\.(\d+)', torch_floor).group(1)
+    pyproject = open(osp.join(REPO, 'pyproject.toml')).read()
+    assert f'requires-python = ">=3.{floor}"' in pyproject
+    assert f'python3 (3.{floor}+' in open(osp.join(REPO, 'Makefile')).read()
+    assert f'`python3` (3.{floor}+' in open(osp.join(REPO, 'README.md')).read()
+
+
+def test_gpu_first_run_measures_real_iterations(tiny_dataset, tmp_path):
+    """tools/gpu_first_run.py trains a config's own data and model for a
+    few iterations and reports what they cost (CPU here: fp32, no MFU)."""
+    from helpers import tiny_data_options
+    work = str(tmp_path / 'first')
+    options = dict(
+        tiny_data_options(tiny_dataset), **{
+            'train_dataloader.batch_size': 4,
+            'train_dataloader.num_workers': 1,
+            'model.queue.length': 8
+        })
+    proc = run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'gpu_first_run.py'),
+        osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py'),
+        '--iters', '2', '--warmup', '1', '--work-dir', work, '--cfg-options'
+    ] + [f'{k}={v}' for k, v in options.items()])
+    with open(osp.join(work, 'first_run.json')) as f:
+        result = json.load(f)
+    assert result['precision'] == 'fp32' and result['device'] == 'cpu'
+    assert result['timed_iterations'] == 2
+    assert result['clips_per_step'] == 4
+    assert result['steps_per_epoch'] == 3  # 12 videos, batch 4
+    assert result['schedule_epochs'] == 40  # the config's own schedule
+    assert result['flops_per_step'] > 1e9
+    assert result['mfu'] is None  # no known peak on a CPU
+    assert result['clips_per_second'] == pytest.approx(
+        4 / (result['step_seconds'] + result['data_wait_seconds']))
+    assert result['worker_startup_seconds'] > 0
+    assert result['cpu_peak_rss_gib'] > 0.1
+    assert 'clips/s' in proc.stdout and 'MFU -' in proc.stdout
+    assert not any(f.endswith('.pth') for f in os.listdir(work))
+
+
+def test_gpu_first_run_precisions_keep_the_configs_optimizer(tmp_path):
+    """bf16 / fp16 swap the optimizer wrapper, nothing else of the
+    config's optimisation; the run becomes a short iteration loop."""
+    from cacl_mm.apis.first_run import first_run_cfg
+    config = osp.join(REPO, 'configs', 'cacl', 'r3d_ucf101.py')
+    original = Config.fromfile(config).optim_wrapper
+    for precision, wrapper in (('bf16',
+                                dict(type='AmpOptimWrapper',
+                                     dtype='bfloat16')),
+                               ('fp16',
+                                dict(
+                                    type='AmpOptimWrapper',
+                                    dtype='float16',
+                                    loss_scale='dynamic')),
+                               ('fp32', dict(type='OptimWrapper'))):
+        cfg = first_run_cfg(config, str(tmp_path), 3, 2, precision, None)
+        assert cfg.optim_wrapper == dict(
+            optimizer=original.optimizer,
+            clip_grad=original.clip_grad,
+            **wrapper)
+        assert cfg.train_cfg == dict(
+            type='IterBasedTrainLoop', max_iters=5, val_interval=6)
+        assert cfg.val_cfg is None and cfg.param_scheduler is None
+        assert cfg.custom_hooks[-1] == dict(type='FirstRunProbeHook', warmup=2)
+    if not torch.cuda.is_available():
+        proc = run([
+            sys.executable,
+            osp.join(REPO, 'tools', 'gpu_first_run.py'), config, '--precision',
+            'bf16', '--work-dir',
+            str(tmp_path)
+        ],
+                   check=False)
+        assert proc.returncode == 2
+        assert '--precision bf16 needs a GPU' in proc.stderr

@@ -263,9 +263,7 @@ def test_a_video_that_breaks_in_the_check_does_not_end_training(
     proc = run([
         sys.executable, TRAIN,
         with_faults(tmp_path), *tiny_cfg_options(
-            data,
-            work_dir,
-            **{
+            data, work_dir, **{
                 'train_cfg.max_epochs': 2,
                 'train_cfg.val_interval': 1,
                 'val_dataloader.num_workers': 1,
@@ -276,8 +274,8 @@ def test_a_video_that_breaks_in_the_check_does_not_end_training(
                    CACL_TEST_BREAK_DECODING='v_breaks',
                    CACL_TEST_BREAK_ONCE=str(tmp_path / 'broke')))
     log = proc.stdout + proc.stderr
-    assert log.count('representation check abandoned at epoch') == 1, log[
-        -3000:]
+    assert log.count(
+        'representation check abandoned at epoch') == 1, log[-3000:]
     assert f'bad video {osp.join(tiny_dataset["video_root"], broken)}' in log
     assert 'corrupt packet while decoding' in log
     # the other check ran in full and training finished both epochs

@@ -66,19 +66,24 @@ def test_frame_encoder_checkpoint_reads_every_layout(tmp_path, layout):
     assert tv['bn1.weight'] is state['conv1.bn.weight']
     fc = {'fc.weight': torch.zeros(1000, 512), 'fc.bias': torch.zeros(1000)}
     saved = dict(
-        stage0={'state_dict': {f'backbone.{k}': v
-                               for k, v in state.items()}},
+        stage0={'state_dict': {
+            f'backbone.{k}': v
+            for k, v in state.items()
+        }},
         mmaction={
             'meta': {},
-            'state_dict': dict({f'backbone.{k}': v
-                                for k, v in state.items()},
-                               **{'cls_head.fc_cls.weight': torch.zeros(3)})
+            'state_dict':
+            dict({
+                f'backbone.{k}': v
+                for k, v in state.items()
+            }, **{'cls_head.fc_cls.weight': torch.zeros(3)})
         },
         mmpretrain={
             'state_dict':
-            dict({f'backbone.{k}': v
-                  for k, v in tv.items()},
-                 **{'head.fc.weight': torch.zeros(1000, 512)})
+            dict({
+                f'backbone.{k}': v
+                for k, v in tv.items()
+            }, **{'head.fc.weight': torch.zeros(1000, 512)})
         },
         torchvision=dict(tv, **fc),
         torchvision_no_fc=tv,
@@ -95,8 +100,7 @@ def test_frame_encoder_checkpoint_reads_every_layout(tmp_path, layout):
         torch.testing.assert_close(loaded[key], value, msg=key)
 
 
-def test_frame_encoder_checkpoint_names_the_file_and_what_is_missing(
-        tmp_path):
+def test_frame_encoder_checkpoint_names_the_file_and_what_is_missing(tmp_path):
     tv = torchvision_names(random_resnet18().state_dict())
     del tv['layer4.1.bn2.running_mean']
     path = tmp_path / 'resnet18-partial.pth'
@@ -126,8 +130,9 @@ def test_frozen_frame_encoder_without_weights_is_refused():
 
 @pytest.mark.parametrize('key', ['init_cfg', 'pretrained'])
 def test_other_ways_to_load_the_frame_encoder_are_refused(tmp_path, key):
-    value = dict(type='Pretrained', checkpoint='r50.pth') if (
-        key == 'init_cfg') else 'r50.pth'
+    value = dict(
+        type='Pretrained',
+        checkpoint='r50.pth') if (key == 'init_cfg') else 'r50.pth'
     cfg = dict(TINY, frame_encoder=dict(TINY['frame_encoder'], **{key: value}))
     with pytest.raises(
             ValueError,

@@ -50,8 +50,8 @@ class BadVideoError(RuntimeError):
     """
 
     def __init__(self, path: str, reason: Optional[str] = None) -> None:
-        super().__init__(path if reason is None else
-                         f'bad video {path}: {reason}')
+        super().__init__(path if reason is
+                         None else f'bad video {path}: {reason}')
         self.path, self.reason = path, reason
 
 
@@ -115,7 +115,6 @@ class RobustVideoDataset(VideoDataset):
             ValueError: Naming ``min_frames`` and the value it needs.
         """
         from mmaction.datasets.transforms import SampleFrames
-
         from .transforms import ShuffleByMED
         transforms = self.pipeline.transforms
         if not any(isinstance(t, ShuffleByMED) for t in transforms):
@@ -193,8 +192,9 @@ class RobustVideoDataset(VideoDataset):
         # damaged stream) or IndexError for frames past the end; OSError
         # covers unreadable files. Anything else is a bug in a transform and
         # must surface.
-        return isinstance(error, (RuntimeError, IndexError, OSError, EOFError,
-                                  _DECORD_ERROR))
+        return isinstance(
+            error,
+            (RuntimeError, IndexError, OSError, EOFError, _DECORD_ERROR))
 
     def probe(self, info: dict) -> Optional[str]:
         """Why the video of ``info`` cannot give a clip, or None if it can.

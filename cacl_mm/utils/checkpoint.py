@@ -151,12 +151,14 @@ def frame_encoder_state_dict(path: str,
     """
     state = state_dict_of(load_checkpoint_dict(path))
     prefix = checkpoint_prefix(state)
-    weights = resnet_names_to_mmaction(
-        {k[len(prefix):]: v
-         for k, v in state.items() if k.startswith(prefix)})
-    return backbone_weights({prefix + k: v
-                             for k, v in weights.items()}, encoder, prefix,
-                            path)
+    weights = resnet_names_to_mmaction({
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    })
+    return backbone_weights({
+        prefix + k: v
+        for k, v in weights.items()
+    }, encoder, prefix, path)
 
 
 def backbone_state_dict(

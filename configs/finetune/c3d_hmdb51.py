@@ -1,7 +1,8 @@
 # Fine-tune a CACL-pretrained c3d_bn on HMDB51 (split 1; SPLIT=2 or 3 selects
 # another). Random-init baseline: leave model.backbone.pretrained unset.
 #   mim train mmaction configs/finetune/c3d_hmdb51.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_c3d_ucf101/backbone.pth
+#       --cfg-options \
+#       model.backbone.pretrained=work_dirs/cacl_c3d_ucf101/backbone.pth
 #   mim test mmaction configs/finetune/c3d_hmdb51.py --checkpoint CKPT
 _base_ = [
     './_base_/finetune_runtime.py', './_base_/c3d_bn_recognizer.py',

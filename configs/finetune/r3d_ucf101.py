@@ -1,7 +1,8 @@
 # Fine-tune a CACL-pretrained r3d18 on UCF101 (split 1; SPLIT=2 or 3 selects
 # another). Random-init baseline: leave model.backbone.pretrained unset.
 #   mim train mmaction configs/finetune/r3d_ucf101.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
+#       --cfg-options \
+#       model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
 #   mim test mmaction configs/finetune/r3d_ucf101.py --checkpoint CKPT
 _base_ = [
     './_base_/finetune_runtime.py', './_base_/r3d18_recognizer.py',

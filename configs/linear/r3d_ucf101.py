@@ -1,7 +1,8 @@
 # Linear probe: the CACL-pretrained backbone frozen (all stages, BatchNorm in
 # eval mode), only the linear classifier trains.
 #   mim train mmaction configs/linear/r3d_ucf101.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
+#       --cfg-options \
+#       model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
 _base_ = ['../finetune/r3d_ucf101.py']
 model = dict(
     backbone=dict(frozen_stages=4, norm_eval=True),

@@ -1,9 +1,13 @@
 # Paper's optimisation: SGD lr 0.01, momentum 0.9, weight decay 1e-4,
 # cosine schedule, 300 epochs, batch 64.
-# The representation check (ValLoop of the data base) every 20 epochs.
+# The representation check (MonitorValLoop of the data base) every 20 epochs.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300, val_interval=20)
 # clip_grad=dict(max_norm=...) clips gradients (FiniteGradientHook stops the
-# run on a non-finite one); `mim train ... --amp` switches to AmpOptimWrapper.
+# run on a non-finite one). fp32 by default; bf16 on a GPU:
+#   --cfg-options optim_wrapper.type=AmpOptimWrapper \
+#       optim_wrapper.dtype=bfloat16
+# (`--amp` is fp16 with loss scaling; tools/gpu_first_run.py measures
+# either before a long run).
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     clip_grad=None)

@@ -1,6 +1,7 @@
 # Recognizer3D over the R3D-18 of configs/cacl/_base_/cacl_r3d18.py.
 # Initialise from CACL with the exported backbone (tools/export_backbone.py):
-#   --cfg-options model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
+#   --cfg-options \
+#   model.backbone.pretrained=work_dirs/cacl_r3d_ucf101/backbone.pth
 # (MMAction2's ResNet3d ignores init_cfg; `pretrained` is how it loads.)
 model = dict(
     type='Recognizer3D',

@@ -15,7 +15,11 @@ import cacl_mm  # noqa: F401  (compat + registration, as custom_imports does)
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_TINY = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
 
-os.environ.setdefault('OMP_NUM_THREADS', '2')
+#: Compute threads of a test process: the cores shared among pytest-xdist's
+#: workers (``make test`` runs two), so that no core runs two threads.
+THREADS = max(1, (os.cpu_count() or 1) //
+              int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')))
+os.environ.setdefault('OMP_NUM_THREADS', str(THREADS))
 
 
 def write_video(path: str,

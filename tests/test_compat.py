@@ -127,26 +127,16 @@ def test_color_jitter_hue_works_under_numpy_2():
 
 
 def r2plus1d_18(with_pool1: bool):
+    """The R(2+1)D-18 of configs/cacl/r21d_ucf101.py, pool1 as asked."""
+    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mmaction.registry import MODELS
     init_default_scope('mmaction')  # Conv2plus1d is built through mmcv
     torch.manual_seed(0)
-    model = MODELS.build(
-        dict(
-            type='ResNet2Plus1d',
-            depth=18,
-            pretrained=None,
-            pretrained2d=False,
-            conv_cfg=dict(type='Conv2plus1d'),
-            norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3),
-            conv1_kernel=(3, 7, 7),
-            conv1_stride_t=1,
-            pool1_stride_t=1,
-            with_pool1=with_pool1,
-            inflate=(1, 1, 1, 1),
-            spatial_strides=(1, 2, 2, 2),
-            temporal_strides=(1, 2, 2, 2)))
+    backbone = Config.fromfile(
+        os.path.join(REPO, 'configs', 'cacl', 'r21d_ucf101.py')).model.backbone
+    model = MODELS.build(dict(backbone, with_pool1=with_pool1))
     model.eval()  # ResNet3d.train returns None
     return model
 

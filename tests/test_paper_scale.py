@@ -22,7 +22,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers import REPO, SUBPROCESS_ENV, run, torchvision_names
+from helpers import REPO, SUBPROCESS_ENV, THREADS, run, torchvision_names
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 PAPER_CONFIGS = [
@@ -32,8 +32,8 @@ PAPER_CONFIGS = [
 #: conv5 of one 16x112x112 clip in the released code, for R3D-18,
 #: R(2+1)D-18 and C3D alike: (channels, time, height, width).
 RELEASED_CONV5 = [512, 2, 7, 7]
-#: Two compute threads, as the machine has (the helpers' default is one).
-ENV = dict(SUBPROCESS_ENV, OMP_NUM_THREADS='2')
+#: This test process's share of the cores (the helpers' default is one).
+ENV = dict(SUBPROCESS_ENV, OMP_NUM_THREADS=str(THREADS))
 
 
 def moving_square(frames: int, seed: int) -> np.ndarray:

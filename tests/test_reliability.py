@@ -105,6 +105,42 @@ def test_the_lying_header_really_lies(broken_dataset):
     assert len(decord.VideoReader(path)) == 4
 
 
+def test_the_check_leaves_bad_videos_out_but_never_runs_empty(
+        broken_dataset, tmp_path):
+    """``leave_out_bad_videos``: each broken file is left out with its
+    reason; a list with nothing left stops the build, naming the list."""
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import DATASETS
+    init_default_scope('mmaction')
+    only_bad = tmp_path / 'only_bad.txt'
+    only_bad.write_text(''.join(f'{rel} 0\n'
+                                for rel in broken_dataset['broken']))
+    cfg = dict(
+        type='RetrievalVideoDataset',
+        gallery_ann_file=broken_dataset['ann_file'],
+        query_ann_file=broken_dataset['ann_file'],
+        data_prefix=dict(video=broken_dataset['video_root']),
+        pipeline=PIPELINE,
+        min_frames=8,
+        leave_out_bad_videos=True)
+    dataset = DATASETS.build(cfg)
+    assert len(dataset) == 2 * 12
+    left_out = {
+        (osp.relpath(v['path'], broken_dataset['video_root']), v['role']):
+        v['reason']
+        for v in dataset.left_out_videos
+    }
+    for rel, reason in broken_dataset['broken'].items():
+        for role in ('gallery', 'query'):
+            assert reason in left_out[(rel, role)]
+    with pytest.raises(
+            ValueError,
+            match=r'no video of the query list .*only_bad.txt can give a '
+            r'clip to the representation check \(min_frames=8\)'):
+        DATASETS.build(dict(cfg, query_ann_file=str(only_bad)))
+
+
 def test_skip_policy_replaces_each_bad_video_and_says_why(broken_dataset):
     dataset = build_dataset(broken_dataset['ann_file'],
                             broken_dataset['video_root'])

@@ -56,9 +56,9 @@ def main(argv=None) -> int:
     precision = args.precision or ('bf16'
                                    if torch.cuda.is_available() else 'fp32')
     try:
-        result = first_run(args.config, args.work_dir, args.iters,
-                           args.warmup, precision, args.cfg_options,
-                           args.launcher, args.peak_tflops)
+        result = first_run(args.config, args.work_dir, args.iters, args.warmup,
+                           precision, args.cfg_options, args.launcher,
+                           args.peak_tflops)
     except ValueError as error:  # the frame encoder, a list, a precision
         print(f'gpu_first_run: error: {error}', file=sys.stderr)
         return 2

@@ -103,8 +103,9 @@ def peak_memory_gib() -> Dict[str, float]:
         return dict(
             gpu_max_allocated_gib=torch.cuda.max_memory_allocated() / 2**30,
             gpu_max_reserved_gib=torch.cuda.max_memory_reserved() / 2**30)
-    return dict(cpu_peak_rss_gib=resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 2**20)
+    return dict(
+        cpu_peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
+        2**20)
 
 
 def peak_flops(precision: str,
@@ -149,9 +150,8 @@ def first_run_cfg(config: str, work_dir: str, iters: int, warmup: int,
     for key in ('dtype', 'loss_scale'):
         wrapper.pop(key, None)
     cfg.optim_wrapper = dict(wrapper, **PRECISIONS[precision])
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-        dict(type='FirstRunProbeHook', warmup=warmup)
-    ]
+    cfg.custom_hooks = list(cfg.get(
+        'custom_hooks', [])) + [dict(type='FirstRunProbeHook', warmup=warmup)]
     return cfg
 
 
@@ -192,8 +192,7 @@ def first_run(config: str,
     runner = Runner.from_cfg(cfg)
     runner.train()
     startup = worker_startup_seconds(runner.train_dataloader)
-    probe = next(h for h in runner.hooks
-                 if isinstance(h, FirstRunProbeHook))
+    probe = next(h for h in runner.hooks if isinstance(h, FirstRunProbeHook))
     step = statistics.median(probe.step_seconds)
     wait = statistics.median(probe.data_seconds)
     clips = cfg.train_dataloader.batch_size * get_world_size()
@@ -214,8 +213,8 @@ def first_run(config: str,
         gpu_waits_for_data=wait / (step + wait),
         worker_startup_seconds=startup,
         flops_per_step=probe.flops,
-        mfu=None if peak is None or not probe.flops else probe.flops /
-        step / peak,
+        mfu=None if peak is None or not probe.flops else probe.flops / step /
+        peak,
         steps_per_epoch=steps_per_epoch,
         epoch_hours=steps_per_epoch * (step + wait) / 3600,
         schedule_epochs=epochs,

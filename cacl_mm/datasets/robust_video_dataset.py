@@ -169,15 +169,10 @@ class RobustVideoDataset(VideoDataset):
     def prepare_data(self, idx: int) -> Optional[dict]:
         """The pipeline's output, or None (skip policy) for a bad video."""
         info = self.get_data_info(idx)
-        path = info.get('filename', f'<sample {idx}>')
-        try:
-            data = self._run_checked_pipeline(info, path)
-        except BadVideoError as error:
-            return self._on_bad_video(error)
-        except Exception as error:  # decoder errors have no common base
-            if not self._is_decoding_error(error):
-                raise
-            return self._on_bad_video(BadVideoError(path, _first_line(error)))
+        data = self._pipeline_or_bad_video(
+            info, info.get('filename', f'<sample {idx}>'))
+        if isinstance(data, BadVideoError):
+            return self._on_bad_video(data)
         if self._pending_skips and isinstance(data, dict) and hasattr(
                 data.get('data_samples'), 'set_metainfo'):
             data['data_samples'].set_metainfo(
@@ -202,16 +197,26 @@ class RobustVideoDataset(VideoDataset):
         Opens it as the pipeline does, up to the decoder's frame count: the
         file exists, is not empty, opens, and has ``min_frames`` frames.
         """
-        path = info.get('filename', '?')
+        result = self._pipeline_or_bad_video(
+            dict(info), info.get('filename', '?'), probe=True)
+        return result.reason if isinstance(result, BadVideoError) else None
+
+    def _pipeline_or_bad_video(
+            self,
+            info: dict,
+            path: str,
+            probe: bool = False) -> Union[Optional[dict], BadVideoError]:
+        """The checked pipeline's output, or the ``BadVideoError`` that says
+        why the video gives none (a decoder's error becomes one; any other
+        error is a bug and propagates)."""
         try:
-            self._run_checked_pipeline(dict(info), path, probe=True)
+            return self._run_checked_pipeline(info, path, probe)
         except BadVideoError as error:
-            return error.reason
-        except Exception as error:
+            return error
+        except Exception as error:  # decoder errors have no common base
             if not self._is_decoding_error(error):
                 raise
-            return _first_line(error)
-        return None
+            return BadVideoError(path, _first_line(error))
 
     def _run_checked_pipeline(self,
                               info: dict,
@@ -345,6 +350,17 @@ class RetrievalVideoDataset(RobustVideoDataset):
                         reason=reason,
                         role=info['retrieval_role']))
         seconds = time.perf_counter() - start
+        empty = set(self.lists) - {info['retrieval_role'] for info in kept}
+        if empty:  # a check without gallery or queries is no check
+            role = sorted(empty)[0]
+            reasons = sorted({
+                v['reason']
+                for v in self.left_out_videos if v['role'] == role
+            })
+            raise ValueError(
+                f'no video of the {role} list {self.lists[role]} can give a '
+                'clip to the representation check (min_frames='
+                f'{self.min_frames}): {"; ".join(reasons[:3])}')
         if self.left_out_videos:
             lines = '\n'.join(f'  {v["path"]} ({v["role"]}: {v["reason"]})'
                               for v in self.left_out_videos)

@@ -307,7 +307,8 @@ def test_gpu_first_run_precisions_keep_the_configs_optimizer(tmp_path):
                                     dtype='float16',
                                     loss_scale='dynamic')),
                                ('fp32', dict(type='OptimWrapper'))):
-        cfg = first_run_cfg(config, str(tmp_path), 3, 2, precision, None)
+        cfg = first_run_cfg(
+            Config.fromfile(config), str(tmp_path), 3, 2, precision)
         assert cfg.optim_wrapper == dict(
             optimizer=original.optimizer,
             clip_grad=original.clip_grad,

@@ -59,8 +59,7 @@ class FirstRunProbeHook(Hook):
         self._wait_start = time.perf_counter()
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        now = time.perf_counter()
-        waited = now - self._wait_start
+        waited = time.perf_counter() - self._wait_start
         if runner.iter == 0:
             from torch.utils.flop_counter import FlopCounterMode
             self._counter = FlopCounterMode(display=False)
@@ -123,18 +122,14 @@ def peak_flops(precision: str,
     return None
 
 
-def first_run_cfg(config: str, work_dir: str, iters: int, warmup: int,
-                  precision: str, cfg_options: Optional[dict]):
-    """The config, made to train ``warmup + iters`` iterations and stop.
+def first_run_cfg(cfg, work_dir: str, iters: int, warmup: int, precision: str):
+    """A config (mmengine ``Config``, changed in place) made to train
+    ``warmup + iters`` iterations and stop.
 
     Data, model and optimizer stay the config's; the schedule becomes an
     iteration loop without a representation check, checkpoint or lr
     schedule, and the optimizer wrapper trains in ``precision``.
     """
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
     total = warmup + iters
     cfg.work_dir = work_dir
     cfg.load_from, cfg.resume = None, False
@@ -183,9 +178,11 @@ def first_run(config: str,
     if iters < 1:
         raise ValueError('iters must be at least 1')
     from mmengine.config import Config
-    schedule = Config.fromfile(config).train_cfg
-    cfg = first_run_cfg(config, work_dir, iters, warmup, precision,
-                        cfg_options)
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    epochs = cfg.train_cfg.get('max_epochs')  # before the loop is replaced
+    cfg = first_run_cfg(cfg, work_dir, iters, warmup, precision)
     cfg.launcher = launcher
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
@@ -198,7 +195,6 @@ def first_run(config: str,
     clips = cfg.train_dataloader.batch_size * get_world_size()
     steps_per_epoch = len(runner.train_dataloader)
     peak = peak_flops(precision, peak_tflops)
-    epochs = schedule.get('max_epochs')
     result = dict(
         config=config,
         precision=precision,

@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -48,6 +48,20 @@ GENERATOR_VERSION = 2
 CLASSES: Tuple[str,
                ...] = ('MoveLeft', 'MoveRight', 'MoveUp', 'MoveDown',
                        'Approach', 'Recede', 'Spin', 'Shake', 'Pulse', 'Still')
+#: Every motion the generator draws: motion10's ten, then ten it does not
+#: have: two diagonals, rotations with a fixed sense, a rotation that turns
+#: back (``Wobble``), a vertical oscillation (``Nod``), a circular path
+#: (``Orbit``), a translation that reverses every :data:`ZIGZAG_HALF_PERIOD`
+#: frames (``ZigZag``) and two classes defined by a second object's motion
+#: relative to the first (``Cross``: opposite ways, ``Follow``: the same
+#: way). A collection picks any of them (``BenchmarkSpec.class_names``).
+VOCABULARY: Tuple[str, ...] = CLASSES + (
+    'MoveUpLeft', 'MoveDownRight', 'SpinClockwise', 'SpinAnticlockwise',
+    'Wobble', 'Nod', 'Orbit', 'ZigZag', 'Cross', 'Follow')
+#: Classes whose definition needs a second object. A collection with any of
+#: them shows two objects in every video (in the other classes the second
+#: one only drifts), so the object count does not reveal the class.
+TWO_OBJECT_CLASSES: Tuple[str, ...] = ('Cross', 'Follow')
 
 #: Unit-direction of each translation class in image coordinates (x right,
 #: y down).
@@ -55,7 +69,9 @@ TRANSLATIONS: Dict[str, Tuple[float, float]] = {
     'MoveLeft': (-1., 0.),
     'MoveRight': (1., 0.),
     'MoveUp': (0., -1.),
-    'MoveDown': (0., 1.)
+    'MoveDown': (0., 1.),
+    'MoveUpLeft': (-np.sqrt(.5), -np.sqrt(.5)),
+    'MoveDownRight': (np.sqrt(.5), np.sqrt(.5)),
 }
 
 #: Base shapes (unit-size polygons), none with a rotational or mirror
@@ -83,6 +99,18 @@ DRIFT_FRACTION = 0.2
 #: Frames per period of Pulse, and its amplitude as a log-scale factor
 #: (1.3x larger and smaller than its centre scale).
 PULSE_PERIOD, PULSE_AMPLITUDE = 9.0, float(np.log(1.3))
+#: Frames per period of Nod (vertical), as Shake's.
+NOD_PERIOD = SHAKE_PERIOD
+#: Frames per turn of Orbit, and its radius in units of the group speed.
+ORBIT_PERIOD, ORBIT_RADIUS = 16.0, 3.0
+#: Frames between two reversals of ZigZag: below the 15-frame span of a
+#: demo clip, so every clip sees a reversal.
+ZIGZAG_HALF_PERIOD = 6.0
+#: Frames per period of Wobble, and its amplitude in radians.
+WOBBLE_PERIOD, WOBBLE_AMPLITUDE = 9.0, float(np.deg2rad(40))
+#: Frame rate at which the speeds and periods above hold; a collection at
+#: another ``fps`` scales them so that motion per *second* is the same.
+REFERENCE_FPS = 25
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,20 @@ class BenchmarkSpec:
         seed (int): Seed of every random draw.
         num_splits (int): Train/test splits written (groups rotate through
             the test side as in UCF101's three splits).
-        num_classes (int): The first ``num_classes`` of :data:`CLASSES`.
+        num_classes (int): The first ``num_classes`` of ``class_names``.
+        class_names (tuple[str], optional): Motions of :data:`VOCABULARY`,
+            in label order. Defaults to motion10's :data:`CLASSES`.
+        fps (int): Frame rate written to the videos. Speeds, spin rates
+            and oscillation periods keep their per-second values
+            (:data:`REFERENCE_FPS`), so a higher rate moves less per frame.
+        camera_motion (float): A pan of the whole scene per clip, in a
+            random direction at up to this fraction of the group speed
+            (0: a still camera, as motion10).
+        texture (str): ``'smooth'`` backgrounds (stripes, checkerboards,
+            blobs), or ``'busy'``: the same with fine-grained clutter on
+            top, which competes with the object's edges.
+        noise (tuple[float, float]): Range of the sensor noise's standard
+            deviation (grey levels), drawn per group.
     """
     num_groups: int = 30
     clips_per_group: int = 2
@@ -107,6 +148,11 @@ class BenchmarkSpec:
     seed: int = 0
     num_splits: int = 3
     num_classes: int = len(CLASSES)
+    class_names: Optional[Tuple[str, ...]] = None
+    fps: int = REFERENCE_FPS
+    camera_motion: float = 0.0
+    texture: str = 'smooth'
+    noise: Tuple[float, float] = (2.0, 6.0)
 
     def __post_init__(self) -> None:
         if self.size < 64 or self.size % 16:
@@ -120,9 +166,26 @@ class BenchmarkSpec:
         if self.num_frames < 16:
             raise ValueError(
                 f'num_frames must be >= 16, got {self.num_frames}')
-        if not 2 <= self.num_classes <= len(CLASSES):
-            raise ValueError(f'num_classes must be 2..{len(CLASSES)}, got '
+        names = self.class_names or CLASSES
+        unknown = [c for c in names if c not in VOCABULARY]
+        if unknown or len(set(names)) != len(names):
+            raise ValueError(
+                f'class_names must be distinct motions of {VOCABULARY}, '
+                f'got {tuple(names)}')
+        if not 2 <= self.num_classes <= len(names):
+            raise ValueError(f'num_classes must be 2..{len(names)}, got '
                              f'{self.num_classes}')
+        if not 1 <= self.fps <= 120:
+            raise ValueError(f'fps must be 1..120, got {self.fps}')
+        if not 0 <= self.camera_motion <= 2:
+            raise ValueError(
+                f'camera_motion must be 0..2, got {self.camera_motion}')
+        if self.texture not in ('smooth', 'busy'):
+            raise ValueError(
+                f"texture must be 'smooth' or 'busy', got {self.texture!r}")
+        if not 0 <= self.noise[0] <= self.noise[1]:
+            raise ValueError(f'noise must be (low, high) with 0 <= low <= '
+                             f'high, got {self.noise}')
         if not 1 <= self.num_splits <= 3:
             raise ValueError(
                 f'num_splits must be 1, 2 or 3, got {self.num_splits}')
@@ -130,7 +193,33 @@ class BenchmarkSpec:
     @property
     def classes(self) -> Tuple[str, ...]:
         """The class names, in label order."""
-        return CLASSES[:self.num_classes]
+        return tuple(self.class_names or CLASSES)[:self.num_classes]
+
+    @property
+    def num_objects(self) -> int:
+        """Objects per video: 2 if any class needs a second one."""
+        return 2 if set(self.classes) & set(TWO_OBJECT_CLASSES) else 1
+
+    @property
+    def frame_scale(self) -> float:
+        """Motion per frame relative to :data:`REFERENCE_FPS`."""
+        return REFERENCE_FPS / self.fps
+
+    def non_defaults(self) -> Dict[str, object]:
+        """The fields that differ from motion10's (the manifest's spec).
+
+        Manifests written before a field existed stay valid: a field at its
+        default is left out.
+        """
+        from dataclasses import fields
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ('num_groups', 'clips_per_group', 'num_frames',
+                          'size', 'seed', 'num_splits') or value != f.default:
+                out[f.name] = list(value) if isinstance(value,
+                                                        tuple) else value
+        return out
 
     @property
     def num_videos(self) -> int:
@@ -168,6 +257,16 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     return (low * (1 - mix) + high * mix).astype(np.float32)
 
 
+def _clutter(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Fine-grained static clutter, (size, size, 1) float32 in [-40, 40]:
+    random dots and short strokes, as foliage or a crowd behind an actor."""
+    import cv2
+    grain = rng.uniform(-1, 1, (size, size)).astype(np.float32)
+    grain = cv2.GaussianBlur(grain, (3, 3), 0.7)
+    grain /= np.abs(grain).max() + 1e-6
+    return (40 * grain)[..., None]
+
+
 def group_nuisance(spec: BenchmarkSpec, group: int) -> Dict:
     """The nuisance draw of ``group`` (1-based), shared by every class.
 
@@ -178,17 +277,29 @@ def group_nuisance(spec: BenchmarkSpec, group: int) -> Dict:
     """
     rng = np.random.default_rng([spec.seed, group])
     log_lo, log_hi = np.log(SCALE_RANGE)
-    return dict(
+    nuisance = dict(
         angle=rng.uniform(0, 2 * np.pi),
         log_scale=rng.uniform(log_lo, log_hi),
         background=_background(rng, spec.size),
         shape=SHAPES[rng.integers(len(SHAPES))],
         colour=rng.uniform(190, 255, 3) * rng.permutation([1.0, 0.85, 0.6]),
         base_size=rng.uniform(0.10, 0.13) * spec.size,
-        speed=rng.uniform(1.5, 2.5) * spec.size / 64,
-        spin=np.deg2rad(rng.uniform(10, 15)),
+        speed=rng.uniform(1.5, 2.5) * spec.size / 64 * spec.frame_scale,
+        spin=np.deg2rad(rng.uniform(10, 15)) * spec.frame_scale,
         growth=np.exp((log_hi - log_lo) / (spec.num_frames - 1)),
-        noise=rng.uniform(2, 6))
+        noise=rng.uniform(*spec.noise))
+    # Drawn after motion10's draws, and only when asked for, so motion10's
+    # videos do not change.
+    if spec.texture == 'busy':
+        nuisance['background'] = nuisance['background'] + _clutter(
+            rng, spec.size)
+    if spec.num_objects == 2:
+        nuisance.update(
+            companion_shape=SHAPES[rng.integers(len(SHAPES))],
+            companion_colour=rng.uniform(190, 255, 3) *
+            rng.permutation([0.6, 1.0, 0.85]),
+            companion_log_scale=rng.uniform(log_lo, log_hi))
+    return nuisance
 
 
 def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
@@ -204,26 +315,53 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
     classes sweep over (angle uniform, scale log-uniform), so a frame does
     not reveal the class.
     """
-    if label not in CLASSES:
-        raise ValueError(f'unknown class {label!r}; classes are {CLASSES}')
+    if label not in VOCABULARY:
+        raise ValueError(
+            f'unknown class {label!r}; classes are {VOCABULARY}')
     length, size = spec.num_frames, spec.size
     frames = np.arange(length, dtype=np.float64)
+    # Periods are in frames at REFERENCE_FPS; at another rate they last
+    # as many seconds.
+    per_frame = 2 * np.pi * spec.frame_scale
+    speed = nuisance['speed']
     start = rng.uniform(0, size, 2)
     drift_angle = rng.uniform(0, 2 * np.pi)
-    drift = rng.uniform(0, DRIFT_FRACTION) * nuisance['speed'] * np.array(
+    drift = rng.uniform(0, DRIFT_FRACTION) * speed * np.array(
         [np.cos(drift_angle), np.sin(drift_angle)])
     position = start + np.outer(frames, drift)
     if label in TRANSLATIONS:
-        position += np.outer(frames, TRANSLATIONS[label]) * nuisance['speed']
+        position += np.outer(frames, TRANSLATIONS[label]) * speed
     elif label == 'Shake':
         phase = rng.uniform(0, 2 * np.pi)
         position[:, 0] += (
-            SHAKE_AMPLITUDE * nuisance['speed'] *
-            np.sin(2 * np.pi * frames / SHAKE_PERIOD + phase))
+            SHAKE_AMPLITUDE * speed *
+            np.sin(per_frame * frames / SHAKE_PERIOD + phase))
+    elif label == 'Nod':
+        position[:, 1] += SHAKE_AMPLITUDE * speed * np.sin(
+            per_frame * frames / NOD_PERIOD + rng.uniform(0, 2 * np.pi))
+    elif label == 'Orbit':  # clockwise on screen (y points down)
+        phase = per_frame * frames / ORBIT_PERIOD + rng.uniform(0, 2 * np.pi)
+        position += ORBIT_RADIUS * speed * np.stack(
+            [np.cos(phase), np.sin(phase)], 1)
+    elif label in ('ZigZag', 'Cross', 'Follow'):
+        if label == 'ZigZag':  # a triangle wave: right, back left, right ..
+            half = ZIGZAG_HALF_PERIOD / spec.frame_scale
+            cycle = (frames / half + rng.uniform(0, 2)) % 2
+            offset = np.where(cycle < 1, cycle, 2 - cycle) * half * speed
+        else:  # the first object moves right; the second defines the class
+            offset = frames * speed
+        position[:, 0] += offset
 
     angle = np.full(length, nuisance['angle'])
     if label == 'Spin':  # either way round
         angle += rng.choice([-1., 1.]) * nuisance['spin'] * frames
+    elif label in ('SpinClockwise', 'SpinAnticlockwise'):
+        sense = 1. if label == 'SpinClockwise' else -1.
+        angle += sense * nuisance['spin'] * frames
+    elif label == 'Wobble':  # turns one way, then back
+        angle += WOBBLE_AMPLITUDE * np.sin(per_frame * frames /
+                                           WOBBLE_PERIOD +
+                                           rng.uniform(0, 2 * np.pi))
 
     log_low, log_high = np.log(SCALE_RANGE)
     if label == 'Approach':
@@ -234,11 +372,54 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
         centre = np.clip(nuisance['log_scale'], log_low + PULSE_AMPLITUDE,
                          log_high - PULSE_AMPLITUDE)
         log_scale = centre + PULSE_AMPLITUDE * np.sin(
-            2 * np.pi * frames / PULSE_PERIOD + rng.uniform(0, 2 * np.pi))
+            per_frame * frames / PULSE_PERIOD + rng.uniform(0, 2 * np.pi))
     else:
         log_scale = np.full(length, nuisance['log_scale'])
     scale = np.exp(log_scale)
     return dict(position=position % size, scale=scale, angle=angle)
+
+
+def companion_trajectory(label: str, rng: np.random.Generator,
+                         nuisance: Dict, spec: BenchmarkSpec,
+                         first: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """Per-frame position, scale, angle of the second object.
+
+    In ``Cross`` it moves left while the first moves right, in ``Follow``
+    it moves right a fixed distance behind the first; in every other class
+    it only drifts, from a position uniform on the scene, so that a frame
+    shows two objects whatever the class.
+    """
+    length, size = spec.num_frames, spec.size
+    frames = np.arange(length, dtype=np.float64)
+    speed = nuisance['speed']
+    if label == 'Follow':
+        gap = rng.uniform(0.25, 0.4) * size * rng.choice([-1., 1.])
+        position = first['position'] + np.array([-abs(gap), gap / 2])
+    else:
+        drift_angle = rng.uniform(0, 2 * np.pi)
+        drift = rng.uniform(0, DRIFT_FRACTION) * speed * np.array(
+            [np.cos(drift_angle), np.sin(drift_angle)])
+        position = rng.uniform(0, size, 2) + np.outer(frames, drift)
+        if label == 'Cross':
+            position[:, 0] -= frames * speed
+    return dict(
+        position=position % size,
+        scale=np.full(length, np.exp(nuisance['companion_log_scale'])),
+        angle=np.full(length, nuisance['angle'] + np.pi / 2))
+
+
+def camera_pan(rng: np.random.Generator, nuisance: Dict,
+               spec: BenchmarkSpec) -> np.ndarray:
+    """Per-frame offset (T, 2) of the whole scene: a pan in a random
+    direction at up to ``spec.camera_motion`` x the group speed."""
+    frames = np.arange(spec.num_frames, dtype=np.float64)
+    if not spec.camera_motion:
+        return np.zeros((spec.num_frames, 2))
+    direction = rng.uniform(0, 2 * np.pi)
+    speed = rng.uniform(0, spec.camera_motion) * nuisance['speed']
+    return np.outer(frames,
+                    speed * np.array([np.cos(direction),
+                                      np.sin(direction)]))
 
 
 def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
@@ -246,28 +427,46 @@ def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
     """Frames of one clip, (T, H, W, 3) uint8 BGR."""
     import cv2
     size = spec.size
-    traj = trajectory(label, rng, nuisance, spec)
+    objects = [(trajectory(label, rng, nuisance, spec), nuisance['shape'],
+                nuisance['colour'])]
+    # Every draw below comes after motion10's and only when asked for.
+    if spec.num_objects == 2:
+        objects.append((companion_trajectory(label, rng, nuisance, spec,
+                                             objects[0][0]),
+                        nuisance['companion_shape'],
+                        nuisance['companion_colour']))
+    pan = camera_pan(rng, nuisance, spec)
     frames = np.empty((spec.num_frames, size, size, 3), np.uint8)
     offsets = [(dx, dy) for dx in (-size, 0, size) for dy in (-size, 0, size)]
     for t in range(spec.num_frames):
-        theta = traj['angle'][t]
-        rotation = np.array([[np.cos(theta), -np.sin(theta)],
-                             [np.sin(theta), np.cos(theta)]])
-        polygon = (nuisance['shape'] @ rotation.T) * (
-            nuisance['base_size'] * traj['scale'][t])
-        mask = np.zeros((size, size), np.uint8)
-        # The scene is a torus: an object leaving one side enters the other.
-        for dx, dy in offsets:
-            points = polygon + traj['position'][t] + (dx, dy)
-            cv2.fillPoly(
-                mask, [np.round(points * 4).astype(np.int32)],
-                255,
-                lineType=cv2.LINE_AA,
-                shift=2)
-        alpha = (mask.astype(np.float32) / 255)[..., None]
-        frame = nuisance['background'] * (1 -
-                                          alpha) + nuisance['colour'] * alpha
-        frame += rng.normal(0, nuisance['noise'], frame.shape)
+        background = nuisance['background']
+        if spec.camera_motion:
+            shift = np.float32([[1, 0, pan[t, 0]], [0, 1, pan[t, 1]]])
+            background = cv2.warpAffine(
+                background,
+                shift, (size, size),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_WRAP)
+        frame = background
+        for traj, shape, colour in objects:
+            theta = traj['angle'][t]
+            rotation = np.array([[np.cos(theta), -np.sin(theta)],
+                                 [np.sin(theta), np.cos(theta)]])
+            polygon = (shape @ rotation.T) * (
+                nuisance['base_size'] * traj['scale'][t])
+            mask = np.zeros((size, size), np.uint8)
+            # The scene is a torus: an object leaving one side enters the
+            # other.
+            for dx, dy in offsets:
+                points = polygon + traj['position'][t] + pan[t] + (dx, dy)
+                cv2.fillPoly(
+                    mask, [np.round(points * 4).astype(np.int32)],
+                    255,
+                    lineType=cv2.LINE_AA,
+                    shift=2)
+            alpha = (mask.astype(np.float32) / 255)[..., None]
+            frame = frame * (1 - alpha) + colour * alpha
+        frame = frame + rng.normal(0, nuisance['noise'], frame.shape)
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
     return frames
 
@@ -301,11 +500,12 @@ def generate_one(root: str, spec: BenchmarkSpec, label: str, group: int,
                  clip: int) -> str:
     """Render and write one video, determined by (seed, class, group, clip)."""
     clip_rng = np.random.default_rng(
-        [spec.seed, group, CLASSES.index(label), clip])
+        [spec.seed, group, VOCABULARY.index(label), clip])
     rel = video_name(label, group, clip)
     write_video(
         osp.join(root, 'videos', rel),
-        render_video(label, clip_rng, group_nuisance(spec, group), spec))
+        render_video(label, clip_rng, group_nuisance(spec, group), spec),
+        fps=spec.fps)
     return rel
 
 
@@ -369,13 +569,8 @@ def generate_benchmark(root: str,
     from .annotations import (convert_ucf101, list_file_names,
                               subsample_per_class, write_list)
     manifest_path = osp.join(root, 'benchmark.json')
-    from dataclasses import asdict
-    spec_fields = asdict(spec)
-    if spec.num_classes == len(CLASSES):
-        # Manifests written before num_classes existed stay valid.
-        del spec_fields['num_classes']
     manifest = dict(
-        spec=spec_fields,
+        spec=spec.non_defaults(),
         name=name,
         few_label_fraction=few_label_fraction,
         generator_version=GENERATOR_VERSION)

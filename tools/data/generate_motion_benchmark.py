@@ -41,9 +41,32 @@ def main(argv=None) -> int:
     parser.add_argument('--seed', type=int, help='default 0')
     parser.add_argument('--num-splits', type=int, help='1-3 (default 3)')
     parser.add_argument(
-        '--name',
-        default='motion10',
-        help='prefix of the MMAction2 list files')
+        '--classes',
+        nargs='+',
+        help='motions in label order, any of the generator\'s vocabulary '
+        '(default motion10\'s ten)')
+    parser.add_argument('--fps', type=int, help='frame rate (default 25)')
+    parser.add_argument(
+        '--camera-motion',
+        type=float,
+        help='camera pan per clip, up to this fraction of the object '
+        'speed (default 0)')
+    parser.add_argument(
+        '--texture', choices=('smooth', 'busy'), help='default smooth')
+    parser.add_argument(
+        '--noise',
+        type=float,
+        nargs=2,
+        metavar=('LOW', 'HIGH'),
+        help='sensor noise sd range (default 2 6)')
+    parser.add_argument(
+        '--collection',
+        help='a member of the benchmark family '
+        '(cacl_mm.datasets.benchmark_family): its settings, its name as '
+        'the list prefix; the flags above override them')
+    parser.add_argument(
+        '--name', help='prefix of the MMAction2 list files (default '
+        'motion10, or the --collection name)')
     parser.add_argument(
         '--workers', type=int, default=min(2,
                                            os.cpu_count() or 1))
@@ -58,17 +81,29 @@ def main(argv=None) -> int:
     from cacl_mm.datasets.motion_benchmark import (BenchmarkSpec,
                                                    generate_benchmark)
     from cacl_mm.evaluation.probes import frame_probe
+    from cacl_mm.datasets.benchmark_family import FAMILY
+    base = BenchmarkSpec()
+    if args.collection:
+        if args.collection not in FAMILY:
+            parser.error(f'--collection {args.collection}: not a member of '
+                         f'the family ({", ".join(FAMILY)})')
+        base = FAMILY[args.collection].spec
+    given = dict(vars(args), class_names=args.classes)
+    overrides = {
+        f.name: tuple(given[f.name]) if isinstance(given[f.name], list)
+        else given[f.name]
+        for f in dataclasses.fields(BenchmarkSpec)
+        if given.get(f.name) is not None
+    }
+    if args.classes and args.num_classes is None:
+        overrides['num_classes'] = len(args.classes)
     try:
-        spec = BenchmarkSpec(
-            **{
-                f.name: getattr(args, f.name)
-                for f in dataclasses.fields(BenchmarkSpec)
-                if getattr(args, f.name) is not None
-            })
+        spec = dataclasses.replace(base, **overrides)
     except ValueError as err:
         parser.error(str(err))
+    name = args.name or args.collection or 'motion10'
     manifest = generate_benchmark(
-        args.root, spec, name=args.name, workers=args.workers)
+        args.root, spec, name=name, workers=args.workers)
     if args.check:
         train, test = (
             osp.join(args.root, name)

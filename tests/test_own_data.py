@@ -53,12 +53,24 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     assert results['single_frame_probe']['chance'] == 1 / 6
     for figure in results['figures'].values():
         assert (out / figure).stat().st_size > 0
-    assert 'Every training stage ran 1 epoch' in (out /
-                                                  'results.md').read_text()
+    report = (out / 'results.md').read_text()
+    assert 'Every training stage ran 1 epoch' in report
+    # The supervised bound's fit of its own labels, the recipe's choices
+    # and a verdict (one epoch learns nothing: CACL is not ahead).
+    assert 0 <= results['supervised']['train_top1'] <= 1
+    assert 'train_top1' not in results['random_init']
+    assert results['recipe']['num_train_videos'] == 48
+    assert results['recipe']['pretrain_epochs'] == 1
+    assert results['verdict']['status'] in ('ahead', 'behind')
+    assert results['verdict']['signals']['loss_contrast']
+    assert '## Verdict' in report and 'own train videos' in report
 
     # Stage 0 handed to CACL by one option; the fine-tuned head has 6 classes.
     log = (out / 'demo.log').read_text()
     assert 'model.transformer.frame_encoder_checkpoint=' in log
+    # The schedules come from the recipe, scheduler included.
+    assert log.count('param_scheduler.0.T_max=1') >= 2  # stage 0 and CACL
+    assert 'param_scheduler.1.begin=1' in log  # fine-tuning: warm-up
     assert 'frame_encoder.init_cfg' not in log
     checkpoint = torch.load(
         (out / 'finetune_cacl' / 'last_checkpoint').read_text().strip(),

@@ -189,13 +189,18 @@ class Demo:
         return osp.join(self.collection or self.data_root, 'annotations',
                         'classInd.txt')
 
-    def options(self,
-                extra: Dict[str, object],
-                train: bool = False) -> List[str]:
+    def options(self, extra: Dict[str, object]) -> List[str]:
         opts = {'randomness.seed': self.seed, **extra}
-        if train and self.epochs:
-            opts['train_cfg.max_epochs'] = self.epochs
         return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+    @functools.cached_property
+    def recipe(self):
+        """The tiny configs' schedules sized for this train list (read on
+        first use, after stage 1 has written it)."""
+        from cacl_mm.apis.recipe import SmallScaleRecipe
+        from cacl_mm.apis.retrieval import count_videos
+        return SmallScaleRecipe(
+            count_videos(self.train_list), epochs=self.epochs)
 
     def pretrain_data(self) -> Dict[str, str]:
         """Data paths of the CACL config: train list + the check's lists."""
@@ -255,13 +260,11 @@ class Demo:
         work = self.path('frame_moco')
         self.run(
             ['tools/train.py', FRAME_CONFIG, '--work-dir', work] +
-            self.options(
-                {
-                    'train_dataloader.dataset.ann_file': self.train_list,
-                    'train_dataloader.dataset.data_prefix.video':
-                    self.video_root,
-                },
-                train=True), 'stage 0')
+            self.options({
+                'train_dataloader.dataset.ann_file': self.train_list,
+                'train_dataloader.dataset.data_prefix.video': self.video_root,
+                **self.recipe.frame_options()
+            }), 'stage 0')
         return last_checkpoint(work)
 
     def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
@@ -272,7 +275,8 @@ class Demo:
         if name in ('cacl', 'cacl_no_sdp'):  # variants with the Transformer
             opts['model.transformer.frame_encoder_checkpoint'] = frame_ckpt
         self.run(['tools/train.py', CACL_CONFIG, '--work-dir', work] +
-                 self.options(opts, train=True), f'pretraining {name}')
+                 self.options(dict(opts, **self.recipe.pretrain_options())),
+                 f'pretraining {name}')
         ckpt = last_checkpoint(work)
         backbone = osp.join(work, 'backbone.pth')
         self.run(['tools/export_backbone.py', ckpt, backbone], 'export')
@@ -323,8 +327,11 @@ class Demo:
     def finetune(self,
                  name: str,
                  backbone: Optional[str],
-                 few_labels: bool = False) -> Dict[str, float]:
-        """Fine-tune with all (or 10% of the) train labels, then test."""
+                 few_labels: bool = False,
+                 score_train: bool = False) -> Dict[str, float]:
+        """Fine-tune with all (or 10% of the) train labels, then test;
+        with ``score_train`` also on the train list (``train_top1``: did
+        the schedule fit the labels it saw?)."""
         which = '10% of the labels' if few_labels else 'all labels'
         self.banner(f'5/5 fine-tuning with {which}: {ROW_NAMES[name]}')
         work = self.path(f'finetune{"_10pct" if few_labels else ""}_{name}')
@@ -345,7 +352,8 @@ class Demo:
         if backbone:
             opts['model.backbone.pretrained'] = backbone
         self.run(['tools/train.py', config, '--work-dir', work] +
-                 self.options(opts, train=True), f'fine-tuning {name}')
+                 self.options(dict(opts, **self.recipe.finetune_options())),
+                 f'fine-tuning {name}')
         test_opts = {
             k: v
             for k, v in opts.items()
@@ -359,10 +367,20 @@ class Demo:
             metrics = json.load(f)['metrics']
         if few_labels:
             return dict(finetune_10pct_top1=metrics['top1'])
-        return dict(
+        row = dict(
             finetune_top1=metrics['top1'],
             finetune_mean_class_acc=metrics['mean1'],
             checkpoint=last_checkpoint(work))
+        if score_train:
+            train_work = osp.join(work, 'train_split')
+            test_opts['test_dataloader.dataset.ann_file'] = self.train_list
+            self.run([
+                'tools/evaluate.py', config,
+                last_checkpoint(work), '--work-dir', train_work
+            ] + self.options(test_opts), f'scoring {name} on its train list')
+            with open(osp.join(train_work, 'test_metrics.json')) as f:
+                row['train_top1'] = json.load(f)['metrics']['top1']
+        return row
 
     def figures(self, names: List[str]) -> Dict[str, str]:
         """The PNGs into the output folder; name -> file name."""
@@ -400,6 +418,13 @@ class Demo:
             self.path(out['med_confusion'])
         ], 'edit-distance confusion')
         return out
+
+    def verdict(self, results: dict) -> dict:
+        """Did CACL help, and if not, the signals that say why."""
+        from cacl_mm.analysis import curve_signals, judge
+        from cacl_mm.visualization.curves import load_curves
+        signals = curve_signals(load_curves(self.path('pretrain_cacl')))
+        return dict(judge(results, signals).to_dict(), signals=signals)
 
     @functools.cached_property
     def class_names(self) -> List[str]:
@@ -446,7 +471,9 @@ class Demo:
                 row.update(self.pretrain(name, frame_ckpt))
                 backbone = row.pop('backbone')
             row.update(self.retrieval(name, backbone))
-            row.update(self.finetune(name, backbone))
+            row.update(
+                self.finetune(
+                    name, backbone, score_train=name == 'random_init'))
             row.update(self.finetune(name, backbone, few_labels=True))
             results[name] = row
         # The supervised upper bound: the random-init backbone trained with
@@ -457,9 +484,9 @@ class Demo:
         for name in names:
             results[name].pop('checkpoint', None)
         supervised = {
-            k: random_row[k]
+            k: random_row.pop(k) if k == 'train_top1' else random_row[k]
             for k in ('finetune_top1', 'finetune_mean_class_acc',
-                      'finetune_10pct_top1')
+                      'finetune_10pct_top1', 'train_top1')
         }
         supervised.update(self.retrieval('supervised', supervised_ckpt))
         results['supervised'] = supervised
@@ -477,6 +504,8 @@ class Demo:
             results['epochs'] = self.epochs
         results['num_train_videos'] = count_videos(self.train_list)
         results['num_test_videos'] = count_videos(self.test_list)
+        results['recipe'] = self.recipe.summary()
+        results['verdict'] = self.verdict(results)
         results['elapsed_s'] = time.time() - self.start
         with open(self.path('results.json'), 'w') as f:
             json.dump(results, f, indent=2)
@@ -527,6 +556,20 @@ def markdown(results: dict) -> str:
             notes.append(
                 f"{what} linear probe: {100 * probe['test_acc']:.1f}% test "
                 f"accuracy (chance {100 * probe['chance']:.1f}%).")
+    if results.get('recipe'):
+        recipe = results['recipe']
+        notes.append(
+            f"Schedules for {recipe['num_train_videos']} train videos "
+            f"(cacl_mm.apis.recipe): stage 0 {recipe['frame_epochs']}, "
+            f"pretraining {recipe['pretrain_epochs']}, fine-tuning "
+            f"{recipe['finetune_epochs']} epochs.")
+    bound = results.get('supervised', {}).get('train_top1')
+    if bound is not None:
+        notes.append(f'The supervised bound fits {100 * bound:.1f}% of its '
+                     'own train videos (train top-1, 5-clip test).')
+    if results.get('verdict'):
+        from cacl_mm.analysis import verdict_markdown
+        notes += ['', verdict_markdown(results['verdict']).rstrip()]
     figures = results.get('figures') or {}
     titles = dict(
         curves='Pretraining curves: losses, collapse monitor and '

@@ -316,8 +316,7 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
     not reveal the class.
     """
     if label not in VOCABULARY:
-        raise ValueError(
-            f'unknown class {label!r}; classes are {VOCABULARY}')
+        raise ValueError(f'unknown class {label!r}; classes are {VOCABULARY}')
     length, size = spec.num_frames, spec.size
     frames = np.arange(length, dtype=np.float64)
     # Periods are in frames at REFERENCE_FPS; at another rate they last
@@ -359,8 +358,7 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
         sense = 1. if label == 'SpinClockwise' else -1.
         angle += sense * nuisance['spin'] * frames
     elif label == 'Wobble':  # turns one way, then back
-        angle += WOBBLE_AMPLITUDE * np.sin(per_frame * frames /
-                                           WOBBLE_PERIOD +
+        angle += WOBBLE_AMPLITUDE * np.sin(per_frame * frames / WOBBLE_PERIOD +
                                            rng.uniform(0, 2 * np.pi))
 
     log_low, log_high = np.log(SCALE_RANGE)
@@ -379,9 +377,10 @@ def trajectory(label: str, rng: np.random.Generator, nuisance: Dict,
     return dict(position=position % size, scale=scale, angle=angle)
 
 
-def companion_trajectory(label: str, rng: np.random.Generator,
-                         nuisance: Dict, spec: BenchmarkSpec,
-                         first: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+def companion_trajectory(
+        label: str, rng: np.random.Generator, nuisance: Dict,
+        spec: BenchmarkSpec, first: Dict[str,
+                                         np.ndarray]) -> Dict[str, np.ndarray]:
     """Per-frame position, scale, angle of the second object.
 
     In ``Cross`` it moves left while the first moves right, in ``Follow``
@@ -417,9 +416,9 @@ def camera_pan(rng: np.random.Generator, nuisance: Dict,
         return np.zeros((spec.num_frames, 2))
     direction = rng.uniform(0, 2 * np.pi)
     speed = rng.uniform(0, spec.camera_motion) * nuisance['speed']
-    return np.outer(frames,
-                    speed * np.array([np.cos(direction),
-                                      np.sin(direction)]))
+    return np.outer(
+        frames, speed *
+        np.array([np.cos(direction), np.sin(direction)]))
 
 
 def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
@@ -427,14 +426,13 @@ def render_video(label: str, rng: np.random.Generator, nuisance: Dict,
     """Frames of one clip, (T, H, W, 3) uint8 BGR."""
     import cv2
     size = spec.size
-    objects = [(trajectory(label, rng, nuisance, spec), nuisance['shape'],
-                nuisance['colour'])]
+    objects = [(trajectory(label, rng, nuisance,
+                           spec), nuisance['shape'], nuisance['colour'])]
     # Every draw below comes after motion10's and only when asked for.
     if spec.num_objects == 2:
-        objects.append((companion_trajectory(label, rng, nuisance, spec,
-                                             objects[0][0]),
-                        nuisance['companion_shape'],
-                        nuisance['companion_colour']))
+        objects.append(
+            (companion_trajectory(label, rng, nuisance, spec, objects[0][0]),
+             nuisance['companion_shape'], nuisance['companion_colour']))
     pan = camera_pan(rng, nuisance, spec)
     frames = np.empty((spec.num_frames, size, size, 3), np.uint8)
     offsets = [(dx, dy) for dx in (-size, 0, size) for dy in (-size, 0, size)]

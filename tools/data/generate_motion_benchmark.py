@@ -65,7 +65,8 @@ def main(argv=None) -> int:
         '(cacl_mm.datasets.benchmark_family): its settings, its name as '
         'the list prefix; the flags above override them')
     parser.add_argument(
-        '--name', help='prefix of the MMAction2 list files (default '
+        '--name',
+        help='prefix of the MMAction2 list files (default '
         'motion10, or the --collection name)')
     parser.add_argument(
         '--workers', type=int, default=min(2,
@@ -78,10 +79,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
     from cacl_mm.datasets.annotations import list_file_names
+    from cacl_mm.datasets.benchmark_family import FAMILY
     from cacl_mm.datasets.motion_benchmark import (BenchmarkSpec,
                                                    generate_benchmark)
     from cacl_mm.evaluation.probes import frame_probe
-    from cacl_mm.datasets.benchmark_family import FAMILY
     base = BenchmarkSpec()
     if args.collection:
         if args.collection not in FAMILY:
@@ -90,8 +91,9 @@ def main(argv=None) -> int:
         base = FAMILY[args.collection].spec
     given = dict(vars(args), class_names=args.classes)
     overrides = {
-        f.name: tuple(given[f.name]) if isinstance(given[f.name], list)
-        else given[f.name]
+        f.name:
+        tuple(given[f.name])
+        if isinstance(given[f.name], list) else given[f.name]
         for f in dataclasses.fields(BenchmarkSpec)
         if given.get(f.name) is not None
     }

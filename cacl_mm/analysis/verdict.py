@@ -1,0 +1,215 @@
+"""A plain-language verdict on one demo run: did CACL help, and if not, why.
+
+``tools/demo.py`` ends every run with it (``results.md``, ``results.json``:
+``verdict``). It compares CACL with random init on the two label-free
+readouts (retrieval R@1, frozen linear probe), looks at the spread of the
+embeddings, and reads the pretraining curves the representation check
+already logs, so that a run that did not work says so, names the signal
+that shows it, the likely cause, and what to try.
+"""
+from __future__ import annotations
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+#: CACL must beat random init by this much (fraction) in R@1 and in the
+#: frozen probe to count as ahead.
+MARGIN = 0.05
+#: Mean cosine between held-out embeddings at or above which they are near
+#: collapse (random init's projected embeddings sit near 0).
+COLLAPSE_COSINE = 0.6
+#: A loss that fell by less than this fraction of its first value did not
+#: move.
+FLAT_LOSS_DROP = 0.05
+#: cos_cnn_q (mean cosine within a batch of 3D embeddings) at or above this
+#: at the end of pretraining: the batch was not spread.
+HIGH_BATCH_COSINE = 0.6
+#: The supervised bound must fit its train list to this top-1.
+BOUND_TRAIN_TOP1 = 0.95
+#: The edit-distance head must beat chance by this factor.
+SDP_OVER_CHANCE = 1.5
+#: A single-frame probe this far above chance means appearance alone
+#: separates the classes.
+STATIC_GAP = 0.15
+
+
+@dataclass
+class Finding:
+    """One signal: what was measured, what it likely means, what to try."""
+    signal: str
+    cause: str
+    advice: str
+
+
+@dataclass
+class Verdict:
+    """The outcome of a run and the findings behind it.
+
+    Attributes:
+        status (str): ``'ahead'`` (both margins met, no collapse),
+            ``'behind'`` (not ahead, or near collapse).
+        headline (str): One sentence for the top of ``results.md``.
+        findings (list[Finding]): The signals that explain it, strongest
+            first; empty when everything looks healthy.
+    """
+    status: str
+    headline: str
+    findings: List[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, object]:
+        return asdict(self)
+
+
+def _ends(values: Sequence[float], share: float = 0.1) -> tuple:
+    """Mean of the first and of the last ``share`` of a curve's points."""
+    values = np.asarray(values, dtype=float)
+    n = max(1, int(round(len(values) * share)))
+    return float(values[:n].mean()), float(values[-n:].mean())
+
+
+def curve_signals(curves: Dict[str, tuple]) -> Dict[str, object]:
+    """The pretraining curves reduced to the numbers the verdict reads.
+
+    Args:
+        curves (dict): ``{key: (steps, values)}`` as
+            :func:`cacl_mm.visualization.curves.load_curves` returns.
+
+    Returns:
+        dict: ``loss_contrast`` and ``cos_cnn_q`` as ``(start, end)`` (means
+        of the first and last 10% of logged points), and the checks'
+        ``check_r1`` / ``check_cosine`` lists, for the keys present.
+    """
+    out: Dict[str, object] = {}
+    for key in ('loss_contrast', 'cos_cnn_q'):
+        if key in curves and len(curves[key][1]):
+            out[key] = _ends(curves[key][1])
+    for key, name in (('retrieval/R@1', 'check_r1'), ('embedding/mean_cosine',
+                                                      'check_cosine')):
+        if key in curves:
+            out[name] = [float(v) for v in curves[key][1]]
+    return out
+
+
+def _points(value: float) -> str:
+    return f'{100 * value:+.1f}'
+
+
+def judge(results: Dict[str, object],
+          signals: Optional[Dict[str, object]] = None) -> Verdict:
+    """The verdict of one demo run.
+
+    Args:
+        results (dict): The demo's ``results.json`` content: rows
+            ``random_init``, ``cacl``, ``supervised`` and the static probes.
+        signals (dict, optional): :func:`curve_signals` of CACL's
+            pretraining work dir.
+
+    Returns:
+        Verdict: Status, headline and findings.
+    """
+    signals = signals or {}
+    random_row: Dict = results['random_init']  # type: ignore[assignment]
+    cacl: Dict = results['cacl']  # type: ignore[assignment]
+    r1_gap = cacl['retrieval_r1'] - random_row['retrieval_r1']
+    probe_gap = cacl['frozen_probe_top1'] - random_row['frozen_probe_top1']
+    cosine = cacl.get('embedding_mean_cosine')
+    collapsed = cosine is not None and cosine >= COLLAPSE_COSINE
+    ahead = r1_gap >= MARGIN and probe_gap >= MARGIN and not collapsed
+    gaps = (f'{_points(r1_gap)} points of R@1 and {_points(probe_gap)} in '
+            'the frozen probe over random init')
+    if ahead:
+        headline = (f'CACL helps on this collection: {gaps}, embeddings '
+                    f'spread (mean cosine {cosine:.2f}).')
+    else:
+        headline = f'CACL is not ahead of random init here: {gaps}'
+        headline += (f'; its embeddings are near collapse (mean cosine '
+                     f'{cosine:.2f}, 1 = collapse).' if collapsed else '.')
+    findings: List[Finding] = []
+    loss = signals.get('loss_contrast')
+    if loss and loss[0] > 0 and (loss[0] - loss[1]) / loss[0] < \
+            FLAT_LOSS_DROP:
+        findings.append(
+            Finding(
+                f'The contrastive loss stayed near its starting value '
+                f'({loss[0]:.2f} -> {loss[1]:.2f}).',
+                'The two views of a clip were not told apart from other '
+                'clips: the pretraining made too few steps, or the '
+                'learning rate does not suit this collection.',
+                'Pretrain longer (train_cfg.max_epochs, with '
+                'param_scheduler.0.T_max and .end), or halve and double '
+                'optim_wrapper.optimizer.lr.'))
+    batch_cos = signals.get('cos_cnn_q')
+    if batch_cos and batch_cos[1] >= HIGH_BATCH_COSINE:
+        findings.append(
+            Finding(
+                f'The 3D embeddings of a batch stayed alike (cos_cnn_q '
+                f'{batch_cos[0]:.2f} -> {batch_cos[1]:.2f}).',
+                'The 3D CNN maps different clips to nearly one direction: '
+                'what separates them here (motion) is not what it learnt.',
+                'Look at the curves (curves.png); if the edit-distance '
+                'loss fell while this stayed high, the contrastive pairs '
+                'are the weak part: more pretraining steps first.'))
+    checks = signals.get('check_r1') or []
+    if not ahead and len(checks) >= 2 and checks[-1] - checks[0] < 0.02:
+        findings.append(
+            Finding(
+                'Retrieval R@1 in the representation checks did not rise '
+                f'({", ".join(f"{100 * v:.1f}" for v in checks)}).',
+                'Pretraining did not improve the representation of '
+                'held-out videos at any point.',
+                'Compare with random init\'s R@1 above; if both are near '
+                'chance, check that the classes differ by motion a 3D CNN '
+                'sees at this resolution and clip length.'))
+    if collapsed and not any('alike' in f.signal for f in findings):
+        findings.append(
+            Finding(
+                f'Held-out embeddings are near collapse (mean cosine '
+                f'{cosine:.2f}).', 'The projection maps unseen videos '
+                'to nearly one point.', 'Pretrain longer; a collection '
+                'with few groups (nuisance draws) may need more of them.'))
+    bound = results.get('supervised', {}).get('train_top1')  # type: ignore
+    if bound is not None and bound < BOUND_TRAIN_TOP1:
+        findings.append(
+            Finding(
+                f'The supervised bound fits only {100 * bound:.1f}% of '
+                'its own train videos.',
+                'The fine-tuning schedule is too short (or its learning '
+                'rate too high) for a network trained from scratch here, '
+                'so the "upper bound" row is no bound.',
+                'Fine-tune longer (train_cfg.max_epochs with the '
+                'schedulers) before reading the fine-tune columns.'))
+    sdp = cacl.get('sdp_heldout_acc')
+    chance = cacl.get('sdp_chance')
+    if sdp is not None and chance and sdp < SDP_OVER_CHANCE * chance:
+        findings.append(
+            Finding(
+                f'The edit-distance head is near chance on held-out clips '
+                f'({100 * sdp:.1f}% against {100 * chance:.1f}%).',
+                'The 3D CNN did not learn the frame order of these videos.',
+                'Check that consecutive sampled frames differ (a slow '
+                'motion needs a larger SampleFrames frame_interval).'))
+    static = results.get('single_frame_probe')
+    if static and static['test_acc'] - static['chance'] >= STATIC_GAP:
+        findings.append(
+            Finding(
+                f'A linear probe on single frames reaches '
+                f'{100 * static["test_acc"]:.1f}% (chance '
+                f'{100 * static["chance"]:.1f}%).',
+                'Appearance alone separates these classes, so random '
+                'init features are already strong and a motion-oriented '
+                'pretraining has less to add.',
+                'Judge CACL by the fine-tune columns here.'))
+    return Verdict('ahead' if ahead else 'behind', headline, findings)
+
+
+def verdict_markdown(verdict: Dict[str, object]) -> str:
+    """The ``## Verdict`` section of ``results.md`` (from ``to_dict()``)."""
+    lines = ['## Verdict', '', str(verdict['headline'])]
+    findings: List[Dict] = verdict.get('findings') or []  # type: ignore
+    if findings:
+        lines.append('')
+        for f in findings:
+            lines.append(f"- {f['signal']} Likely cause: {f['cause']} "
+                         f"Try: {f['advice']}")
+    return '\n'.join(lines) + '\n'

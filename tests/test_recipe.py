@@ -1,0 +1,127 @@
+"""The small-scale recipe's rules and the demo's verdict, with hand-computed
+expectations."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from cacl_mm.analysis import curve_signals, judge, verdict_markdown
+from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for
+from helpers import REPO
+
+
+def test_epochs_cover_the_step_budget():
+    assert epochs_for(1000, 400, 16) == 40  # 25 steps an epoch
+    assert epochs_for(1000, 192, 16) == 84  # 12 steps: 83 would make 996
+    assert epochs_for(200, 192, 32, passes=4) == 9  # 24 steps an epoch
+    assert epochs_for(10, 5000, 16) == 1
+    assert epochs_for(1000, 120, 16) == 125  # 7.5 steps an epoch
+    assert epochs_for(1000, 120, 16, drop_last=True) == 143  # 7 steps
+    with pytest.raises(ValueError, match='at least one batch'):
+        epochs_for(10, 8, 16, drop_last=True)
+
+
+def test_the_embedded_benchmark_gets_the_configs_own_numbers():
+    # The rules are the tiny configs' schedules expressed in steps: on the
+    # 400 videos they were measured on, they give those configs back.
+    recipe = SmallScaleRecipe(400)
+    configs = {
+        name: Config.fromfile(osp.join(REPO, 'configs', *path))
+        for name, path in (('cacl', ('cacl', 'cacl_tiny_r3d_synthetic.py')),
+                           ('frame', ('frame_moco',
+                                      'moco_r18_tiny_frames.py')),
+                           ('finetune', ('finetune',
+                                         'r3d_tiny_motion10_split1.py')))
+    }
+    for name, options in (('cacl', recipe.pretrain_options()),
+                          ('frame', recipe.frame_options()),
+                          ('finetune', recipe.finetune_options())):
+        cfg = configs[name]
+        for key, value in options.items():
+            node = cfg
+            for part in key.split('.'):
+                node = node[int(part)] if part.isdigit() else node[part]
+            if key == 'default_hooks.checkpoint.interval' or \
+                    key == 'train_cfg.val_interval':
+                continue  # how often to save / check, not the schedule
+            assert node == value, (name, key, node, value)
+
+
+def test_a_small_collection_gets_more_epochs_for_the_same_steps():
+    recipe = SmallScaleRecipe(192)
+    assert recipe.summary() == dict(
+        num_train_videos=192,
+        pretrain_epochs=84,
+        frame_epochs=9,
+        finetune_epochs=63,
+        warmup_epochs=4)  # round(63 / 15)
+    options = recipe.finetune_options()
+    assert options['param_scheduler.1.begin'] == 4
+    assert options['param_scheduler.1.T_max'] == 59
+    assert recipe.pretrain_options()['train_cfg.val_interval'] == 21
+    quick = SmallScaleRecipe(192, epochs=1)
+    assert quick.pretrain_epochs == quick.finetune_epochs == 1
+    assert quick.finetune_options()['param_scheduler.1.end'] == 2
+    with pytest.raises(ValueError, match='epochs'):
+        SmallScaleRecipe(192, epochs=0)
+
+
+def results(
+        r1=(0.20, 0.40), probe=(0.20, 0.40), cosine=0.25, bound=0.99,
+        sdp=0.30):
+    return dict(
+        random_init=dict(retrieval_r1=r1[0], frozen_probe_top1=probe[0]),
+        cacl=dict(
+            retrieval_r1=r1[1],
+            frozen_probe_top1=probe[1],
+            embedding_mean_cosine=cosine,
+            sdp_heldout_acc=sdp,
+            sdp_chance=0.125),
+        supervised=dict(train_top1=bound),
+        single_frame_probe=dict(test_acc=0.13, chance=0.125))
+
+
+def test_a_healthy_run_is_called_ahead_with_no_findings():
+    signals = curve_signals({
+        'loss_contrast': ([0, 1, 2, 3], [4.4, 4.0, 3.5, 3.3]),
+        'cos_cnn_q': ([0, 1, 2, 3], [0.85, 0.5, 0.3, 0.2]),
+        'retrieval/R@1': ([1, 2], [0.2, 0.35]),
+    })
+    assert signals['loss_contrast'] == (4.4, 3.3)
+    verdict = judge(results(), signals)
+    assert verdict.status == 'ahead' and verdict.findings == []
+    assert '+20.0 points of R@1' in verdict.headline
+
+
+def test_the_issues_failing_run_is_called_behind_with_its_causes():
+    # The figures of the issue's collection: R@1 12.5 against 25.0, probe
+    # 19.4 against 20.8, cosine 0.881, loss 4.37 -> 4.33, cos_cnn_q ~0.7,
+    # a supervised bound at chance.
+    signals = curve_signals({
+        'loss_contrast': (list(range(10)), [4.37] + [4.35] * 8 + [4.33]),
+        'cos_cnn_q': (list(range(10)), [0.67] + [0.7] * 8 + [0.72]),
+        'retrieval/R@1': ([1, 2, 3], [0.13, 0.12, 0.125]),
+    })
+    verdict = judge(
+        results(
+            r1=(0.25, 0.125), probe=(0.208, 0.194), cosine=0.881, bound=0.125),
+        signals)
+    assert verdict.status == 'behind'
+    assert 'near collapse (mean cosine 0.88' in verdict.headline
+    signals_named = ' '.join(f.signal for f in verdict.findings)
+    for what in ('4.37 -> 4.33', 'cos_cnn_q 0.67 -> 0.72', '13.0, 12.0, 12.5',
+                 'fits only 12.5%'):
+        assert what in signals_named, what
+    text = verdict_markdown(verdict.to_dict())
+    assert text.startswith('## Verdict\n') and 'Try: ' in text
+
+
+def test_margins_are_five_points_in_both_readouts():
+    assert judge(results(r1=(0.2, 0.26), probe=(0.2, 0.26))).status == \
+        'ahead'
+    assert judge(results(r1=(0.2, 0.24), probe=(0.2, 0.4))).status == \
+        'behind'
+    assert judge(results(cosine=0.65)).status == 'behind'
+    findings = judge(results(sdp=0.15)).findings
+    assert any('edit-distance head is near chance' in f.signal
+               for f in findings)

@@ -67,9 +67,14 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
 
 
 def results(
-        r1=(0.20, 0.40), probe=(0.20, 0.40), cosine=0.25, bound=0.99,
-        sdp=0.30):
+        r1=(0.20, 0.40),
+        probe=(0.20, 0.40),
+        cosine=0.25,
+        bound=0.99,
+        sdp=0.30,
+        bound_test=0.9):
     return dict(
+        num_classes=8,
         random_init=dict(retrieval_r1=r1[0], frozen_probe_top1=probe[0]),
         cacl=dict(
             retrieval_r1=r1[1],
@@ -77,7 +82,7 @@ def results(
             embedding_mean_cosine=cosine,
             sdp_heldout_acc=sdp,
             sdp_chance=0.125),
-        supervised=dict(train_top1=bound),
+        supervised=dict(train_top1=bound, finetune_top1=bound_test),
         single_frame_probe=dict(test_acc=0.13, chance=0.125))
 
 
@@ -125,3 +130,22 @@ def test_margins_are_five_points_in_both_readouts():
     findings = judge(results(sdp=0.15)).findings
     assert any('edit-distance head is near chance' in f.signal
                for f in findings)
+
+
+def test_a_bound_that_memorises_without_generalising_comes_first():
+    # small6, seed 0: the bound fits 92.5% of its train videos and 20.0% of
+    # the test videos (6 classes); the "too short" finding would mislead.
+    run = results(
+        r1=(0.117, 0.133), probe=(0.283, 0.217), bound=0.925, bound_test=0.2)
+    run['num_classes'] = 6
+    findings = judge(run).findings
+    assert findings[0].signal.startswith(
+        'With every label, the supervised bound fits 92.5% of its train '
+        'videos but only 20.0% of the test videos (chance 16.7%).')
+    assert not any('fits only' in f.signal for f in findings)
+    # 0.2 + 0.05 above chance (0.167): it generalises, no such finding.
+    run['supervised']['finetune_top1'] = 0.22
+    assert 'With every label' not in judge(run).findings[0].signal
+    # A bound that did not fit its train videos is the other finding.
+    run['supervised'].update(train_top1=0.5, finetune_top1=0.17)
+    assert any('fits only 50.0%' in f.signal for f in judge(run).findings)

@@ -202,10 +202,12 @@ class Demo:
         return SmallScaleRecipe(
             count_videos(self.train_list), epochs=self.epochs)
 
-    def pretrain_data(self) -> Dict[str, str]:
-        """Data paths of the CACL config: train list + the check's lists."""
+    def pretrain_data(self) -> Dict[str, object]:
+        """Data of the CACL config: train list + the check's lists."""
         return {
             'train_dataloader.dataset.ann_file': self.train_list,
+            # The config's 10 (motion10's) would refuse a larger label.
+            'train_dataloader.dataset.num_classes': self.num_classes,
             'train_dataloader.dataset.data_prefix.video': self.video_root,
             'val_dataloader.dataset.gallery_ann_file': self.train_list,
             'val_dataloader.dataset.query_ann_file': self.test_list,

@@ -144,7 +144,8 @@ def judge(results: Dict[str, object],
                 'param_scheduler.0.T_max and .end), or halve and double '
                 'optim_wrapper.optimizer.lr.'))
     batch_cos = signals.get('cos_cnn_q')
-    if batch_cos and batch_cos[1] >= HIGH_BATCH_COSINE:
+    batch_alike = bool(batch_cos) and batch_cos[1] >= HIGH_BATCH_COSINE
+    if batch_alike:
         findings.append(
             Finding(
                 f'The 3D embeddings of a batch stayed alike (cos_cnn_q '
@@ -165,7 +166,7 @@ def judge(results: Dict[str, object],
                 'Compare with random init\'s R@1 above; if both are near '
                 'chance, check that the classes differ by motion a 3D CNN '
                 'sees at this resolution and clip length.'))
-    if collapsed and not any('alike' in f.signal for f in findings):
+    if collapsed and not batch_alike:  # one finding says it already
         findings.append(
             Finding(
                 f'Held-out embeddings are near collapse (mean cosine '

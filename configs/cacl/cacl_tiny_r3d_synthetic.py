@@ -2,10 +2,8 @@
 # R3D-18, a ResNet-18 frame encoder and a 2-layer Transformer. Used by the
 # tests and by `make demo` on the embedded benchmark (tools/data).
 #   mim train mmaction configs/cacl/cacl_tiny_r3d_synthetic.py
-# Every choice below that differs from the paper's configs comes with the
-# measurement behind it: 500-step runs (20 epochs) on the embedded benchmark,
-# split 1, seed 0, scored by retrieval R@1 / frozen linear probe (random
-# init: 0.140 / 0.160) unless said otherwise.
+# Every choice below that differs from the paper's configs says why; the
+# measurements behind them are in docs/recipe_study.md.
 _base_ = [
     './_base_/cacl_pretrain_runtime.py', './_base_/cacl_r3d18.py',
     './_base_/ucf101_pretrain_data.py', './_base_/sgd_cosine_300e.py'
@@ -26,9 +24,6 @@ model = dict(
     # No pooling after conv1 or layer1 (as the paper's R3D-18) and time
     # halved only in layer4 (8 -> 4 frames), so that frame order stays
     # visible: with the old pooling the clip was one frame by layer4.
-    # Supervised, 40 epochs: 83% test top-1 with pool1 and pool2, 97.5%
-    # without (an earlier version of the benchmark). Keeping all 8 frames in
-    # layer4 did not help: 3D-only MoCo 0.195 / 0.175 against 0.245 / 0.360.
     backbone=dict(
         base_channels=8,
         with_pool1=False,
@@ -47,13 +42,11 @@ model = dict(
         num_heads=2),
     cnn_neck=dict(in_channels=2 * 64, hidden_channels=128),
     transformer_neck=dict(in_channels=2 * 64, hidden_channels=128),
-    # 256 keys over 400 videos (a clip never meets its own video's keys:
-    # contrast_head.mask_same_video); 1024 was not better: 0.230 / 0.210
-    # against 0.245 / 0.360 for 3D-only MoCo.
+    # 256 keys, fewer than the collection's videos or more: a clip never
+    # meets its own video's keys (contrast_head.mask_same_video).
     queue=dict(length=256),
-    # MoCo v2's temperature: 0.07 left the 3D embeddings crowded (3D-only
-    # MoCo on an earlier benchmark version: 0.205 / 0.225 against
-    # 0.260 / 0.355 at 0.2).
+    # MoCo v2's temperature: the paper's 0.07 left the 3D embeddings
+    # crowded at this scale.
     contrast_head=dict(temperature=0.2),
     sdp_head=dict(
         in_channels=2 * 64, num_classes=clip_len, hidden_channels=64))
@@ -67,11 +60,9 @@ custom_hooks = [
 
 # Views: a crop, colour jitter (p 0.8) and grayscale (p 0.2) as the
 # released code; both views from the same decoded frames, as the released
-# code (views from two time windows, MultiViewClip with SampleFrames
-# num_clips=2, were worse: 0.145 / 0.130 against 0.245 / 0.360 for 3D-only
-# MoCo). No Flip: on the motion benchmark a mirror turns MoveLeft into
+# code. No Flip: on the motion benchmark a mirror turns MoveLeft into
 # MoveRight. The crop keeps >= 70% of the frame: the object can be anywhere
-# on the scene, and the old 30% crops often left it out of one view, the two
+# on the scene, and smaller crops often left it out of one view, the two
 # views then sharing only the background.
 view_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.7, 1.0)),
@@ -159,12 +150,12 @@ val_evaluator = [
 test_evaluator = val_evaluator
 
 # 40 epochs (1000 steps): the held-out edit-distance accuracy still rises
-# late (CACL, 30 epochs: 0.215, 0.265, 0.290, 0.315, 0.350, 0.355 every 5).
+# late. tools/demo.py sizes this in steps for other collections
+# (cacl_mm.apis.recipe).
 max_epochs = 40
 # The representation check every 10 epochs (about 6 s each here).
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
-# lr 0.05 at batch 16: at 0.01 the edit-distance loss barely left ln 8 in
-# 500 steps (2.08 -> 1.91, against 1.67 at 0.05, earlier benchmark).
+# lr 0.05 at batch 16: at 0.01 the edit-distance loss barely left ln 8.
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 auto_scale_lr = dict(enable=False)  # lr 0.05 is for this batch of 16
 param_scheduler = [

@@ -103,10 +103,9 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-# 30 epochs at lr 0.02 (750 steps): the randomly initialised backbone then
-# reaches 90% test top-1 (`make demo`, seed 0). On an earlier version of the
-# benchmark: 78% at lr 0.01 and 35% at lr 0.05 (the old value, which also
-# kept the loss at ln C on another motion dataset).
+# 30 epochs at lr 0.02 (750 steps), chosen on the embedded benchmark
+# (docs/recipe_study.md); tools/demo.py sizes it in steps for other
+# collections (cacl_mm.apis.recipe).
 max_epochs = 30
 train_cfg = dict(
     type='EpochBasedTrainLoop',

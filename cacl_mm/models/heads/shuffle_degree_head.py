@@ -43,7 +43,8 @@ class ShuffleDegreeHead(BaseModule):
       frames merged) 66% of them, while three clip-level statistics of a
       shuffle pin it down in at most 56%. On the tiny benchmark it reached
       3.2-3.6x chance where ``'difference'`` reached 2.5-2.9x, and cut the
-      check's retrieval R@1 by 41-49% (README, "What is still short").
+      check's retrieval R@1 by 41-49% (docs/recipe_study.md, "What is still
+      short").
 
     Args:
         in_channels (int): Concatenated feature size (2 x backbone features).

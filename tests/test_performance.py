@@ -15,8 +15,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from cacl_mm.analysis import benchmarking as benchmark
 from cacl_mm.models import REPRESENTATIONS, Arch
-from cacl_mm.utils import benchmarking as benchmark
 from helpers import CONFIG_TINY, REPO, capture_keys
 
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from cacl_mm.evaluation.sdp_readout import (build_readouts, fit_readout,
-                                            split_loader_cfg, stage_names,
-                                            twin_sources)
+from cacl_mm.analysis.sdp_readout import (build_readouts, fit_readout,
+                                          split_loader_cfg, stage_names,
+                                          twin_sources)
 from cacl_mm.models.utils.encoders import with_twins
 from helpers import CONFIG_TINY, REPO, run, tiny_data_options
 

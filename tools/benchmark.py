@@ -91,9 +91,9 @@ def main(argv=None) -> int:
     from mmengine.registry import init_default_scope
 
     import cacl_mm  # noqa: F401
-    from cacl_mm.utils.benchmarking import (bench_pipeline, bench_retrieval,
-                                            bench_shuffle, bench_steps,
-                                            gpu_peak, write_videos)
+    from cacl_mm.analysis.benchmarking import (bench_pipeline, bench_retrieval,
+                                               bench_shuffle, bench_steps,
+                                               gpu_peak, write_videos)
     if args.device is None:
         args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
     if args.amp != 'none' and args.device != 'cuda':

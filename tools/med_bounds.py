@@ -43,7 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
 
-    from cacl_mm.utils.med_bounds import check_slots, measure
+    from cacl_mm.analysis.med_bounds import check_slots, measure
     try:
         check_slots(args.clip_len, args.slots)
     except ValueError as error:

@@ -93,10 +93,10 @@ def main(argv=None) -> int:
 
     from mmengine.utils import ProgressBar
 
+    from cacl_mm.analysis.sdp_readout import (measure_sdp_readouts,
+                                              split_loader_cfg)
     from cacl_mm.apis.recognition import build_runner
     from cacl_mm.apis.retrieval import count_videos
-    from cacl_mm.evaluation.sdp_readout import (measure_sdp_readouts,
-                                                split_loader_cfg)
     from cacl_mm.utils.cli import USER_ERRORS
     options = dict(args.cfg_options or {})
     if args.video_root:

@@ -114,12 +114,8 @@ def peak_flops(precision: str,
         return override_tflops * 1e12
     if not torch.cuda.is_available():
         return None
-    from ..utils.benchmarking import GPU_PEAK_FLOPS
-    name = torch.cuda.get_device_name()
-    for key, peaks in GPU_PEAK_FLOPS.items():
-        if key in name:
-            return peaks[precision]
-    return None
+    from ..utils.hardware import gpu_peak_flops
+    return gpu_peak_flops(torch.cuda.get_device_name(), precision)
 
 
 def first_run_cfg(cfg, work_dir: str, iters: int, warmup: int, precision: str):

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..datasets.transforms import MEDPermutationSampler
-from .edit_distance import med_to_label
+from ..utils.edit_distance import med_to_label
 
 
 def draw_shuffles(clip_len: int, count: int,

@@ -16,11 +16,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 
-GPU_PEAK_FLOPS = {
-    'H100': dict(bf16=989e12, fp16=989e12, fp32=67e12),
-    'H200': dict(bf16=989e12, fp16=989e12, fp32=67e12),
-    'A100': dict(bf16=312e12, fp16=312e12, fp32=19.5e12),
-}
+from ..utils.hardware import gpu_peak_flops
 
 
 # ------------------------------------------------------------------ timing
@@ -124,8 +120,8 @@ def median_seconds(fn: Callable[[], object],
 # ------------------------------------------------------------ ShuffleByMED
 def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
     """ShuffleByMED vs the released code's shuffle + DP edit distance."""
-    from cacl_mm.datasets.transforms import ShuffleByMED
-    from cacl_mm.utils.edit_distance import levenshtein
+    from ..datasets.transforms import ShuffleByMED
+    from ..utils.edit_distance import levenshtein
 
     np.random.seed(0)
     transform = ShuffleByMED()
@@ -150,7 +146,7 @@ def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
 def write_videos(folder: str, count: int, size: tuple,
                  frames: int) -> List[str]:
     """XVID .avi files (UCF101's container) of moving noise."""
-    from cacl_mm.datasets.motion_benchmark import write_video
+    from ..datasets.motion_benchmark import write_video
     rng = np.random.default_rng(0)
     paths = []
     for i in range(count):
@@ -185,7 +181,7 @@ def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
     """Clips/s of the CACL and the standard pipeline, one process."""
     from mmengine.dataset import Compose
 
-    from cacl_mm.apis.config_utils import crop_size_of, find_transform
+    from ..apis.config_utils import crop_size_of, find_transform
     dataset = cfg.train_dataloader.dataset
     sampler = find_transform(dataset, 'SampleFrames')
     pipelines = dict(
@@ -246,8 +242,8 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
 def make_batch(batch: int, clip_len: int, crop: int, views: int,
                device: torch.device) -> dict:
     """What PackActionInputs + pseudo_collate give the data preprocessor."""
-    from cacl_mm.datasets.transforms import ShuffleByMED
     from mmaction.structures import ActionDataSample
+    from ..datasets.transforms import ShuffleByMED
     shuffle = ShuffleByMED(clip_len)
     generator = torch.Generator().manual_seed(0)
     inputs, samples = [], []
@@ -272,7 +268,7 @@ def make_batch(batch: int, clip_len: int, crop: int, views: int,
 def build_optim_wrapper(model, amp: str):
     from mmengine.optim import build_optim_wrapper as build
 
-    from cacl_mm.engine.hooks.finite_gradient_hook import attach_finite_check
+    from ..engine.hooks.finite_gradient_hook import attach_finite_check
     cfg = dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4))
@@ -313,8 +309,8 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
     Returns:
         dict: name -> (untimed set-up or None, timed call).
     """
-    from cacl_mm.models import (CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch,
-                                stack_sample_field, with_twins)
+    from ..models import (CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch,
+                          stack_sample_field, with_twins)
     processed = model.data_preprocessor(data, True)
     inputs, samples = processed['inputs'], processed['data_samples']
     order = stack_sample_field(samples, 'shuffle_order', device)
@@ -410,7 +406,7 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
     """Step times in interleaved rounds: every variant and floor part once
     per round, medians over rounds, so that drift of a shared machine hits
     all of them alike."""
-    from cacl_mm.apis.config_utils import crop_size_of
+    from ..apis.config_utils import crop_size_of
     clip_len = cfg.model.clip_len
     crop = crop_size_of(cfg.train_dataloader.dataset)
     two_view = make_batch(args.batch, clip_len, crop, 2, device)
@@ -473,7 +469,7 @@ def bench_retrieval(device: torch.device,
                     gallery: int = 9537,
                     queries: int = 3783) -> dict:
     """Top-50 cosine search of UCF101 split-1 test videos in the train set."""
-    from cacl_mm.evaluation.retrieval import topk_neighbours
+    from ..evaluation.retrieval import topk_neighbours
     out = {}
     for dim in dims:
         generator = torch.Generator().manual_seed(dim)
@@ -489,8 +485,5 @@ def bench_retrieval(device: torch.device,
 def gpu_peak(device: torch.device, amp: str) -> Optional[float]:
     if device.type != 'cuda':
         return None
-    name = torch.cuda.get_device_name(device)
-    for key, peaks in GPU_PEAK_FLOPS.items():
-        if key in name:
-            return peaks['fp32' if amp == 'none' else amp]
-    return None
+    return gpu_peak_flops(
+        torch.cuda.get_device_name(device), 'fp32' if amp == 'none' else amp)

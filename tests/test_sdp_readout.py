@@ -7,9 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from cacl_mm.analysis.sdp_readout import (build_readouts, fit_readout,
-                                          split_loader_cfg, stage_names,
-                                          twin_sources)
+from cacl_mm.analysis.sdp_readout import (AlignmentReadout, build_readouts,
+                                          fit_readout, split_loader_cfg,
+                                          stage_names, twin_sources)
 from cacl_mm.models.utils.encoders import with_twins
 from helpers import CONFIG_TINY, REPO, run, tiny_data_options
 
@@ -35,6 +35,32 @@ def test_pixel_alignment_shows_the_permutation():
                              [1.0, -0.5, -0.5]])
     assert torch.allclose(
         head.mlp_input(feats).view(3, 3), expected, atol=1e-6)
+
+
+def test_alignment_of_time_slots():
+    # 2 channels x 2 slots per clip, flattened channel-major (c0t0, c0t1,
+    # c1t0, c1t1) as pool_features(keep_time=True) gives them.
+    readout = AlignmentReadout(
+        8, num_classes=2, num_slots=2, hidden_channels=3)
+    assert readout.classifier[0].in_features == 4
+    original = torch.tensor([[1., 3., 0., 0.]])
+    reversed_twin = torch.tensor([[3., 1., 0., 0.]])
+    # Centred on the original's mean over time ([2, 0]): the original's
+    # slots are (-1, 0) and (1, 0), the reversed twin's (1, 0) and (-1, 0).
+    torch.testing.assert_close(
+        readout.mlp_input(torch.cat([original, reversed_twin], dim=1)),
+        torch.tensor([[-1., 1., 1., -1.]]))
+    torch.testing.assert_close(
+        readout.mlp_input(torch.cat([original, original], dim=1)),
+        torch.tensor([[1., -1., -1., 1.]]))
+    # The cosines do not depend on the clip's content shared by all slots.
+    shifted = original + torch.tensor([[5., 5., -2., -2.]])
+    torch.testing.assert_close(
+        readout.mlp_input(
+            torch.cat([shifted, reversed_twin + shifted - original], 1)),
+        readout.mlp_input(torch.cat([original, reversed_twin], 1)))
+    with pytest.raises(ValueError, match='num_slots'):
+        AlignmentReadout(8, num_classes=2, num_slots=3, hidden_channels=3)
 
 
 def test_sources_name_each_stage_and_pool_the_last():

@@ -10,7 +10,8 @@ clips and their shuffled twins (``ShuffleByMED``) and fits fresh
 * ``'alignment_layer{k}'`` (``'alignment_stage{i}'`` for a backbone
   without ``out_indices``): per-time-slot features of each backbone output
   (``model.backbone.out_indices`` sets which stages there are), compared
-  slot by slot as ``input_mode='alignment'`` does;
+  slot by slot (:class:`AlignmentReadout`: the cosine between every time
+  slot of a clip and of its twin);
 * ``'alignment_pixels'``: the same on the input frames themselves, no
   network: how much of the distance the clips show at all.
 
@@ -33,6 +34,59 @@ from ..models.utils.pooling import pool_features
 
 #: A readout's source: (N, 2F) ``[orig | twin]`` features and time slots.
 Source = Tuple[torch.Tensor, int]
+
+
+class AlignmentReadout(nn.Module):
+    """An MLP on the alignment of a clip's time slots with its twin's.
+
+    The edit distance is a function of the permutation, which the S x S
+    matrix of slot-to-slot cosines shows directly; this readout asks how
+    much of it a stage's per-slot features keep. Only the study uses it:
+    as a training head it lifted the distance's accuracy and cost the
+    representation (docs/recipe_study.md).
+
+    Args:
+        in_channels (int): (2 C S) width of ``[f_orig | f_twin]``, each
+            flattened from (C, S) (``pool_features(keep_time=True)``).
+        num_classes (int): Distance classes (the clip length T).
+        num_slots (int): Time slots S per clip (>= 2, dividing
+            ``in_channels / 2``).
+        hidden_channels (int): Hidden size.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, num_slots: int,
+                 hidden_channels: int) -> None:
+        super().__init__()
+        if num_slots < 2 or in_channels % (2 * num_slots):
+            raise ValueError(
+                f'an alignment needs num_slots >= 2 time slots dividing '
+                f'in_channels / 2 = {in_channels // 2}, got '
+                f'num_slots={num_slots}')
+        self.num_slots = num_slots
+        self.classifier = nn.Sequential(
+            nn.Linear(num_slots * num_slots, hidden_channels),
+            nn.ReLU(inplace=True), nn.Dropout(0.0),
+            nn.Linear(hidden_channels, num_classes))
+
+    def mlp_input(self, feats: torch.Tensor) -> torch.Tensor:
+        """Cosine between every time slot of a clip and of its twin.
+
+        Args:
+            feats (torch.Tensor): (N, 2 C S) per-slot features
+                ``[f_orig | f_twin]``, each flattened from (C, S).
+
+        Returns:
+            torch.Tensor: (N, S * S) cosines; entry (s, t) compares slot s
+            of the original with slot t of the twin, after removing the
+            original's mean over time (the content all its slots share).
+        """
+        original, shuffled = (
+            f.reshape(f.shape[0], -1, self.num_slots)
+            for f in feats.chunk(2, dim=1))
+        centre = original.mean(dim=2, keepdim=True)
+        original = F.normalize(original - centre, dim=1)
+        shuffled = F.normalize(shuffled - centre, dim=1)
+        return torch.einsum('ncs,nct->nst', original, shuffled).flatten(1)
 
 
 def frames_as_slots(clips: torch.Tensor) -> torch.Tensor:
@@ -88,18 +142,16 @@ def build_readouts(sources: Dict[str, Source], num_classes: int,
     readouts = {}
     for name, (feats, slots) in sources.items():
         if name == 'pooled':
-            key, mode = 'difference', 'difference'
-        elif slots >= 2:
-            key, mode = f'alignment_{name}', 'alignment'
-        else:  # a stage pooled to one time slot has nothing to align
-            continue
-        readouts[key] = (name,
-                         ShuffleDegreeHead(
-                             in_channels=feats.shape[1],
-                             num_classes=num_classes,
-                             hidden_channels=hidden_channels,
-                             input_mode=mode,
-                             num_slots=slots))
+            readouts['difference'] = (name,
+                                      ShuffleDegreeHead(
+                                          in_channels=feats.shape[1],
+                                          num_classes=num_classes,
+                                          hidden_channels=hidden_channels))
+        elif slots >= 2:  # a stage pooled to one slot has nothing to align
+            readouts[f'alignment_{name}'] = (name,
+                                             AlignmentReadout(
+                                                 feats.shape[1], num_classes,
+                                                 slots, hidden_channels))
     return readouts
 
 
@@ -151,9 +203,8 @@ def collect_inputs(
                               []).append(head.mlp_input(sources[source][0]))
         labels.append(stack_sample_field(samples, 'med_label', clips.device))
         if model.sdp_head is not None:
-            _, sdp_feats = encoder.twin_pairs(maps, model.sdp_temporal,
-                                              model.sdp_stage)
-            predictions.append(model.sdp_head(sdp_feats).argmax(dim=1))
+            predictions.append(
+                model.sdp_head(sources['pooled'][0]).argmax(dim=1))
         if progress is not None:
             progress(clips.shape[0])
     if readouts is None:
@@ -179,7 +230,8 @@ def fit_readout(head: nn.Module,
     accuracies are those after the last epoch (no choice on held-out data).
 
     Args:
-        head (nn.Module): A ``ShuffleDegreeHead``; its classifier is
+        head (nn.Module): A ``ShuffleDegreeHead`` or ``AlignmentReadout``;
+            its classifier is
             re-initialised from ``seed``.
         train (tuple): (M, F) inputs and (M,) labels.
         heldout (tuple): (K, F) inputs and (K,) labels.

@@ -21,7 +21,7 @@ class CrossArchContrastiveHead(BaseModule):
     Each pair ``(a, b)`` adds the term ``InfoNCE(a, b, queue[b.arch])``:
     ``b`` is the positive of ``a`` and the negatives are past momentum keys
     of ``b``'s architecture. ``loss_contrast`` is ``loss_weight`` times the
-    mean of the terms (weighted by ``pair_weights``), as the released code
+    mean of the terms, as the released code
     averages over its four positives. It logs each term (``nce_<a>-<b>``)
     and the collapse monitor ``cos_<a>`` of each online representation. No
     weights: the model owns the necks and the ``KeyQueue``.
@@ -40,7 +40,6 @@ class CrossArchContrastiveHead(BaseModule):
             :data:`PAPER_PAIRS`; 3D-only MoCo is ``[('cnn_q', 'cnn_k')]``.
         temperature (float): Softmax temperature. Defaults to 0.07.
         loss_weight (float): Weight of ``loss_contrast``. Defaults to 1.
-        pair_weights (Sequence[float], optional): A weight per pair.
         batch_negatives (bool): In-batch negatives. Defaults to True.
         mask_same_video (bool): Mask same-video negatives (needs
             ``sample_idx`` in the data samples). Defaults to True.
@@ -51,7 +50,6 @@ class CrossArchContrastiveHead(BaseModule):
                      PAPER_PAIRS),
                  temperature: float = 0.07,
                  loss_weight: float = 1.0,
-                 pair_weights: Optional[Sequence[float]] = None,
                  batch_negatives: bool = True,
                  mask_same_video: bool = True) -> None:
         super().__init__()
@@ -59,12 +57,6 @@ class CrossArchContrastiveHead(BaseModule):
         if temperature <= 0:
             raise ValueError('contrast_head.temperature must be > 0, got '
                              f'{temperature}')
-        pair_weights = pair_weights or [1.0] * len(self.pairs)
-        if len(pair_weights) != len(self.pairs):
-            raise ValueError(
-                f'contrast_head.pair_weights has {len(pair_weights)} values '
-                f'for {len(self.pairs)} pairs')
-        self.pair_weights = [float(w) for w in pair_weights]
         self.temperature = temperature
         self.loss_weight = loss_weight
         self.batch_negatives = batch_negatives
@@ -104,13 +96,13 @@ class CrossArchContrastiveHead(BaseModule):
         losses = {}
         total = 0.
         ids = sample_ids if self.mask_same_video else None
-        for (anchor, positive), weight in zip(self.pairs, self.pair_weights):
+        for anchor, positive in self.pairs:
             keys, key_ids = negatives[positive.arch]
             term = info_nce(embeddings[anchor], embeddings[positive],
                             keys.clone().detach(), self.temperature,
                             self.batch_negatives, ids, key_ids)
             losses[f'nce_{anchor}-{positive}'] = term.detach()
-            total = total + weight * term / sum(self.pair_weights)
+            total = total + term / len(self.pairs)
         for name in self.needed:
             if not name.momentum:
                 losses[f'cos_{name}'] = mean_pairwise_cosine(embeddings[name])

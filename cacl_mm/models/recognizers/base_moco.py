@@ -43,16 +43,6 @@ def build_data_preprocessor(cfg: OptConfigType) -> nn.Module:
     return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
 
 
-#: Keys that left ``contrast_head`` when it became a loss-only head.
-MOVED_HEAD_KEYS = dict(
-    queue_len='model.queue.length',
-    in_channels='model.cnn_neck.in_channels / '
-    'model.transformer_neck.in_channels (FrameMoCo: model.neck)',
-    hidden_channels='the necks\' hidden_channels',
-    out_channels='the necks\' out_channels',
-    projection_norm='the necks\' norm')
-
-
 class BaseMoCo(BaseModel):
     """Momentum encoders, key queues and loss checks shared by our models.
 
@@ -110,16 +100,8 @@ class BaseMoCo(BaseModel):
 
     @staticmethod
     def build_contrast_head(cfg: OptConfigType) -> Optional[nn.Module]:
-        """``model.contrast_head``, naming the new place of a moved key."""
-        if not cfg:
-            return None
-        moved = [k for k in MOVED_HEAD_KEYS if k in cfg]
-        if moved:
-            raise KeyError('model.contrast_head is the loss alone now: ' +
-                           '; '.join(
-                               f'contrast_head.{k} -> {MOVED_HEAD_KEYS[k]}'
-                               for k in moved))
-        return MODELS.build(cfg)
+        """``model.contrast_head`` (None: no contrastive loss)."""
+        return MODELS.build(cfg) if cfg else None
 
     def build_if_used(self, cfg: OptConfigType, key: str,
                       used: bool) -> Optional[nn.Module]:

@@ -50,11 +50,6 @@ class CACL(BaseMoCo):
         momentum (float): MoCo momentum m. Defaults to 0.999.
         shuffle_bn_splits (int): BatchNorm sub-batches of the momentum 3D
             CNN in one process (single-GPU shuffle-BN). Defaults to 2.
-        sdp_temporal (bool): ``sdp_head`` reads one feature per time slot of
-            a stage (``in_channels`` = 2 x channels x slots).
-        sdp_stage (int): Which output of a backbone with several
-            ``out_indices`` that stage is (the contrastive features always
-            come from the last). Defaults to -1.
         share_frame_features (bool): Step 1 as above (default); False runs
             the 2D CNN on every clip and twin per Transformer, as the
             released code (4 passes instead of 2, the same losses).
@@ -75,8 +70,6 @@ class CACL(BaseMoCo):
                  clip_len: int = 16,
                  momentum: float = 0.999,
                  shuffle_bn_splits: int = 2,
-                 sdp_temporal: bool = False,
-                 sdp_stage: int = -1,
                  share_frame_features: bool = True,
                  data_preprocessor: OptConfigType = None,
                  channels_last: bool = False,
@@ -88,8 +81,6 @@ class CACL(BaseMoCo):
                              'or both')
         self.clip_len = clip_len
         self.shuffle_bn_splits = shuffle_bn_splits
-        self.sdp_temporal = sdp_temporal
-        self.sdp_stage = sdp_stage
         self.share_frame_features = share_frame_features
         self.backbone = convert_channels_last(MODELS.build(backbone)) \
             if channels_last else MODELS.build(backbone)
@@ -108,12 +99,6 @@ class CACL(BaseMoCo):
                 f'model.sdp_head.num_classes={self.sdp_head.num_classes} must '
                 f'equal model.clip_len={clip_len}: a clip of T frames has T '
                 'edit-distance classes (0, 2, 3, ..., T)')
-        if self.sdp_head is not None and not sdp_temporal and \
-                getattr(self.sdp_head, 'input_mode', None) == 'alignment':
-            raise ValueError(
-                "model.sdp_head.input_mode='alignment' reads time slots: set "
-                'model.sdp_temporal=True (and model.sdp_stage for a backbone '
-                'with several out_indices)')
         self.transformer = None
         if uses_transformer:
             self.transformer = self._build_transformer(transformer)
@@ -156,13 +141,12 @@ class CACL(BaseMoCo):
         # backward do not yet fill memory.
         frames = self._twin_frame_features(views, order, needed)
         cnn = self.online_encoder(Arch.CNN)
-        pairs, sdp_pairs = cnn.twin_features(views[0], order,
-                                             self.sdp_temporal, self.sdp_stage)
+        pairs = cnn.twin_features(views[0], order)
         losses = {}
         if self.sdp_head is not None:
             labels = stack_sample_field(data_samples, 'med_label',
                                         inputs.device)
-            losses.update(self.sdp_head.loss(sdp_pairs, labels))
+            losses.update(self.sdp_head.loss(pairs, labels))
         if self.contrast_head is None:
             return losses
         embeddings = {}
@@ -216,11 +200,10 @@ class CACL(BaseMoCo):
         clips = inputs if inputs.ndim == 5 else inputs[:, 0]
         order = stack_sample_field(data_samples, 'shuffle_order', clips.device)
         cnn = self.online_encoder(Arch.CNN)
-        pairs, sdp_pairs = cnn.twin_features(clips, order, self.sdp_temporal,
-                                             self.sdp_stage)
+        pairs = cnn.twin_features(clips, order)
         outputs = dict(feature=pairs[:, :pairs.shape[1] // 2])
         if self.sdp_head is not None:
-            outputs['med_pred'] = self.sdp_head(sdp_pairs).argmax(dim=1)
+            outputs['med_pred'] = self.sdp_head(pairs).argmax(dim=1)
         if cnn.neck is not None:
             outputs['embedding'] = cnn.neck(pairs)
         for index, sample in enumerate(data_samples):

@@ -6,7 +6,7 @@ and the shuffle-degree head read. A momentum encoder is a deep copy of one
 of these made by :class:`mmengine.model.ExponentialMovingAverage`.
 """
 from __future__ import annotations
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -87,38 +87,19 @@ class CNNEncoder(nn.Module):
         """Backbone inputs -> (N, D) pooled features."""
         return pool_features(self.feature_maps(inputs))
 
-    def twin_features(self,
-                      clips: torch.Tensor,
-                      order: torch.Tensor,
-                      keep_time: bool = False,
-                      stage: int = -1) -> Tuple[torch.Tensor, torch.Tensor]:
+    def twin_features(self, clips: torch.Tensor,
+                      order: torch.Tensor) -> torch.Tensor:
         """Clips and their shuffled twins through the backbone, as one batch.
 
         Args:
             clips (torch.Tensor): (N, C, T, H, W) clips.
             order (torch.Tensor): (N, T) frame order of each twin.
-            keep_time (bool): Also give per-time-slot features.
-            stage (int): Which output of a backbone giving several stages
-                (``out_indices``) the per-time-slot features come from.
 
         Returns:
-            tuple: (N, 2D) [original | twin] pooled features, and the same
-            or, with ``keep_time``, (N, 2 D T') per-time-slot features.
+            torch.Tensor: (N, 2D) ``[original | twin]`` pooled features.
         """
-        return self.twin_pairs(
-            self.feature_maps(with_twins(clips, order, 2)), keep_time, stage)
-
-    @staticmethod
-    def twin_pairs(maps: torch.Tensor,
-                   keep_time: bool = False,
-                   stage: int = -1) -> Tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`twin_features` from the backbone output of
-        ``with_twins(clips, order, 2)`` (a tensor or a tuple of stages)."""
-        pooled = concat_twins(pool_features(maps))
-        if not keep_time:
-            return pooled, pooled
-        return pooled, concat_twins(
-            pool_features(maps, keep_time=True, stage=stage))
+        return concat_twins(
+            pool_features(self.feature_maps(with_twins(clips, order, 2))))
 
     @torch.no_grad()
     def embed_twins_shuffle_bn(self, clips: torch.Tensor, order: torch.Tensor,

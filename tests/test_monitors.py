@@ -10,7 +10,7 @@ import torch
 from cacl_mm.datasets import RetrievalVideoDataset
 from cacl_mm.evaluation import (EmbeddingSpreadMetric, ShuffleDegreeMetric,
                                 VideoRetrievalMetric)
-from cacl_mm.evaluation.probes import fit_linear_probe
+from cacl_mm.evaluation.probes import fit_classifier, fit_linear_probe
 
 
 def sample(role, **fields):
@@ -119,3 +119,53 @@ def test_linear_probe_fits_separable_data_and_not_noise():
     result = fit_linear_probe(noise[:200], labels[:200], noise[200:],
                               labels[200:])
     assert result['test_acc'] < 0.5
+
+
+def test_fit_classifier_takes_adams_first_step_by_hand():
+    """Zero weights, inputs e_0 (class 0) and e_1 (class 1): the softmax is
+    uniform, so the mean gradient of the weights is
+    0.5 * ([[-0.5, 0], [0.5, 0]] + [[0, 0.5], [0, -0.5]])
+    = [[-0.25, 0.25], [0.25, -0.25]] and the bias's is zero. Adam's first
+    step moves each weight by lr against the sign of its gradient and
+    leaves the bias."""
+    classifier = torch.nn.Linear(2, 2)
+    torch.nn.init.zeros_(classifier.weight)
+    torch.nn.init.zeros_(classifier.bias)
+    inputs, labels = torch.eye(2), torch.tensor([0, 1])
+    result = fit_classifier(
+        classifier, (inputs, labels), (inputs, labels.flip(0)),
+        epochs=1,
+        lr=0.1,
+        standardise=False)
+    torch.testing.assert_close(classifier.weight.detach(),
+                               torch.tensor([[0.1, -0.1], [-0.1, 0.1]]))
+    torch.testing.assert_close(classifier.bias.detach(), torch.zeros(2))
+    assert result == dict(train_acc=1.0, test_acc=0.0)
+    with pytest.raises(ValueError, match='optimizer'):
+        fit_classifier(
+            classifier, (inputs, labels), (inputs, labels),
+            epochs=1,
+            lr=0.1,
+            optimizer='sgd')
+
+
+def test_fit_classifier_batches_in_a_seeded_order():
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(64, 3, generator=generator)
+    labels = (inputs[:, 0] > 0).long()
+
+    def fitted(seed):
+        classifier = torch.nn.Linear(3, 2)
+        with torch.no_grad():
+            classifier.weight.zero_()
+            classifier.bias.zero_()
+        fit_classifier(
+            classifier, (inputs, labels), (inputs, labels),
+            epochs=3,
+            lr=0.05,
+            batch_size=16,
+            seed=seed)
+        return classifier.weight.detach().clone()
+
+    torch.testing.assert_close(fitted(1), fitted(1))
+    assert not torch.equal(fitted(1), fitted(2))

@@ -11,9 +11,9 @@ from typing import Dict, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..datasets.transforms import MEDPermutationSampler
+from ..evaluation.probes import fit_classifier
 from ..utils.edit_distance import med_to_label
 
 
@@ -77,23 +77,22 @@ def mlp_accuracy(train: Tuple[np.ndarray, np.ndarray], test: Tuple[np.ndarray,
                  slots: int, epochs: int, seed: int) -> float:
     """Held-out accuracy of an MLP trained on merged permutation
     matrices."""
-    torch.manual_seed(seed)
-    inputs = permutation_matrices(train[0], slots)
-    labels = torch.from_numpy(train[1])
     num_classes = train[0].shape[1]
-    mlp = nn.Sequential(
-        nn.Linear(inputs.shape[1], 256), nn.ReLU(), nn.Linear(256, 256),
-        nn.ReLU(), nn.Linear(256, num_classes))
-    optimizer = torch.optim.Adam(mlp.parameters(), lr=1e-3)
-    for _ in range(epochs):
-        for batch in torch.randperm(len(inputs)).split(256):
-            loss = F.cross_entropy(mlp(inputs[batch]), labels[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        pred = mlp(permutation_matrices(test[0], slots)).argmax(1)
-    return float((pred.numpy() == test[1]).mean())
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        mlp = nn.Sequential(
+            nn.Linear(slots * slots, 256), nn.ReLU(), nn.Linear(256, 256),
+            nn.ReLU(), nn.Linear(256, num_classes))
+    result = fit_classifier(
+        mlp,
+        (permutation_matrices(train[0], slots), torch.from_numpy(train[1])),
+        (permutation_matrices(test[0], slots), torch.from_numpy(test[1])),
+        epochs=epochs,
+        lr=1e-3,
+        batch_size=256,
+        standardise=False,
+        seed=seed)
+    return result['test_acc']
 
 
 def measure(clip_len: int, slots: Sequence[int], num_train: int, num_test: int,

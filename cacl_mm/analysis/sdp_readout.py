@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..apis.config_utils import find_transform
+from ..evaluation.probes import fit_classifier
 from ..models.heads import ShuffleDegreeHead
 from ..models.utils.encoders import concat_twins, with_twins
 from ..models.utils.pooling import pool_features
@@ -244,39 +245,22 @@ def fit_readout(head: nn.Module,
     Returns:
         dict: ``train_acc`` and ``heldout_acc`` in [0, 1].
     """
-    (train_x, train_y), (test_x, test_y) = train, heldout
-    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
-    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
-    generator = torch.Generator().manual_seed(seed)
-    classifier = head.classifier
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        for layer in classifier:
+        for layer in head.classifier:
             if isinstance(layer, nn.Linear):
                 layer.reset_parameters()
-    optim = torch.optim.AdamW(
-        classifier.parameters(), lr=lr, weight_decay=weight_decay)
-    classifier.train()
-    with torch.enable_grad():
-        for _ in range(epochs):
-            batches = torch.randperm(len(train_y), generator=generator)
-            for start in range(0, len(train_y), batch_size):
-                index = batches[start:start + batch_size]
-                loss = F.cross_entropy(
-                    classifier(train_x[index]), train_y[index])
-                optim.zero_grad()
-                loss.backward()
-                optim.step()
-    classifier.eval()
-    with torch.no_grad():
-        return dict(
-            train_acc=accuracy(classifier(train_x), train_y),
-            heldout_acc=accuracy(classifier(test_x), test_y))
-
-
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Top-1 accuracy of (M, C) logits against (M,) labels."""
-    return float((logits.argmax(dim=1) == labels).float().mean())
+    result = fit_classifier(
+        head.classifier,
+        train,
+        heldout,
+        epochs=epochs,
+        lr=lr,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        optimizer='adamw',
+        seed=seed)
+    return dict(train_acc=result['train_acc'], heldout_acc=result['test_acc'])
 
 
 def split_loader_cfg(loader_cfg: dict, ann_file: str,

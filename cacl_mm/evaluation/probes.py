@@ -1,6 +1,11 @@
 """Linear probes: how much of the class a fixed representation carries.
 
-One classifier serves three questions:
+:func:`fit_classifier` is the one loop that fits a classifier on fixed
+inputs; the linear probes here, the edit-distance readouts
+(``analysis/sdp_readout.py``) and the permutation bounds
+(``analysis/med_bounds.py``) all train through it.
+
+The linear probe serves three questions:
 
 * the **single-frame** and **mean-frame** probes ask whether a static
   image (one frame, or the average of a video's frames) reveals the class;
@@ -11,11 +16,81 @@ One classifier serves three questions:
 """
 from __future__ import annotations
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+#: (M, F) inputs and (M,) integer labels.
+Split = Tuple[torch.Tensor, torch.Tensor]
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Top-1 accuracy of (M, C) logits against (M,) labels."""
+    return float((logits.argmax(dim=1) == labels).float().mean())
+
+
+def fit_classifier(classifier: nn.Module,
+                   train: Split,
+                   test: Split,
+                   epochs: int,
+                   lr: float,
+                   weight_decay: float = 0.0,
+                   batch_size: Optional[int] = None,
+                   optimizer: str = 'adam',
+                   standardise: bool = True,
+                   seed: int = 0) -> Dict[str, float]:
+    """Train ``classifier`` with cross-entropy on fixed inputs; score both
+    splits after the last epoch (nothing is chosen on the test split).
+
+    The caller initialises the classifier; this loop owns everything else.
+
+    Args:
+        classifier (nn.Module): (M, F) inputs -> (M, C) logits.
+        train (Split): Training inputs and labels.
+        test (Split): Test (held-out) inputs and labels.
+        epochs (int): Passes over the training inputs.
+        lr (float): Learning rate.
+        weight_decay (float): The optimizer's weight decay.
+        batch_size (int, optional): Mini-batch size; None: one full batch
+            per epoch.
+        optimizer (str): ``'adam'`` or ``'adamw'``.
+        standardise (bool): Standardise the inputs with the training
+            split's mean and standard deviation.
+        seed (int): Seed of the mini-batch order.
+
+    Returns:
+        dict: ``train_acc`` and ``test_acc`` in [0, 1].
+    """
+    (train_x, train_y), (test_x, test_y) = train, test
+    if standardise:
+        mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+        train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    optimizers = dict(adam=torch.optim.Adam, adamw=torch.optim.AdamW)
+    if optimizer not in optimizers:
+        raise ValueError(f"optimizer must be 'adam' or 'adamw', got "
+                         f'{optimizer!r}')
+    optim = optimizers[optimizer](
+        classifier.parameters(), lr=lr, weight_decay=weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    classifier.train()
+    with torch.enable_grad():
+        for _ in range(epochs):
+            batches = [slice(None)] if batch_size is None else torch.randperm(
+                len(train_y), generator=generator).split(batch_size)
+            for index in batches:
+                loss = F.cross_entropy(
+                    classifier(train_x[index]), train_y[index])
+                optim.zero_grad()
+                loss.backward()
+                optim.step()
+    classifier.eval()
+    with torch.no_grad():
+        return dict(
+            train_acc=accuracy(classifier(train_x), train_y),
+            test_acc=accuracy(classifier(test_x), test_y))
 
 
 def fit_linear_probe(train_x: np.ndarray,
@@ -42,30 +117,25 @@ def fit_linear_probe(train_x: np.ndarray,
         dict: ``train_acc``, ``test_acc`` and ``chance`` (1 / classes), in
         [0, 1].
     """
-    train_x = np.asarray(train_x, np.float32)
-    test_x = np.asarray(test_x, np.float32)
-    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
-    xt = torch.from_numpy((train_x - mean) / std)
-    xv = torch.from_numpy((test_x - mean) / std)
+    xt = torch.from_numpy(np.asarray(train_x, np.float32))
+    xv = torch.from_numpy(np.asarray(test_x, np.float32))
     yt = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
     yv = torch.as_tensor(np.asarray(test_y), dtype=torch.long)
     num_classes = int(max(yt.max(), yv.max())) + 1
-    generator = torch.Generator().manual_seed(seed)
-    weight = (torch.randn(xt.shape[1], num_classes, generator=generator) *
-              0.01).requires_grad_()
-    bias = torch.zeros(num_classes, requires_grad=True)
-    optim = torch.optim.Adam([weight, bias], lr=lr, weight_decay=weight_decay)
-    for _ in range(epochs):
-        optim.zero_grad()
-        F.cross_entropy(xt @ weight + bias, yt).backward()
-        optim.step()
-    with torch.no_grad():
-        train_acc = ((xt @ weight + bias).argmax(1) == yt).float().mean()
-        test_acc = ((xv @ weight + bias).argmax(1) == yv).float().mean()
-    return dict(
-        train_acc=float(train_acc),
-        test_acc=float(test_acc),
-        chance=1.0 / num_classes)
+    probe = nn.Linear(xt.shape[1], num_classes)
+    with torch.no_grad():  # small random weights, zero bias
+        generator = torch.Generator().manual_seed(seed)
+        probe.weight.copy_(
+            torch.randn(xt.shape[1], num_classes, generator=generator).T *
+            0.01)
+        probe.bias.zero_()
+    result = fit_classifier(
+        probe, (xt, yt), (xv, yv),
+        epochs=epochs,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed)
+    return dict(result, chance=1.0 / num_classes)
 
 
 def video_thumbnails(path: str, num_frames: int, size: int = 16) -> np.ndarray:

@@ -169,3 +169,17 @@ def test_fit_classifier_batches_in_a_seeded_order():
 
     torch.testing.assert_close(fitted(1), fitted(1))
     assert not torch.equal(fitted(1), fitted(2))
+
+
+def test_a_metric_option_is_set_by_the_metric_type():
+    from cacl_mm.apis.config_utils import set_metric_option
+    evaluator = [
+        dict(type='VideoRetrievalMetric'),
+        dict(type='ShuffleDegreeMetric', num_classes=8)
+    ]
+    set_metric_option(evaluator, 'ShuffleDegreeMetric', 'out_file', 'm.json')
+    assert evaluator[1] == dict(
+        type='ShuffleDegreeMetric', num_classes=8, out_file='m.json')
+    single = dict(type='AccMetric')
+    with pytest.raises(KeyError, match=r"no ShuffleDegreeMetric.*AccMetric"):
+        set_metric_option(single, 'ShuffleDegreeMetric', 'out_file', 'x')

@@ -54,7 +54,8 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
         pretrain_epochs=84,
         frame_epochs=9,
         finetune_epochs=63,
-        warmup_epochs=4)  # round(63 / 15)
+        warmup_epochs=4,  # round(63 / 15)
+        finetune_scale=1)
     options = recipe.finetune_options()
     assert options['param_scheduler.1.begin'] == 4
     assert options['param_scheduler.1.T_max'] == 59
@@ -64,6 +65,22 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
     assert quick.finetune_options()['param_scheduler.1.end'] == 2
     with pytest.raises(ValueError, match='epochs'):
         SmallScaleRecipe(192, epochs=0)
+
+
+def test_the_fine_tune_budget_doubles_up_to_its_limit():
+    recipe = SmallScaleRecipe(120)
+    assert recipe.finetune_epochs == 94  # ceil(750 / 8 steps an epoch)
+    twice = recipe.doubled()
+    assert (twice.finetune_scale, twice.finetune_steps) == (2, 1500)
+    assert twice.finetune_epochs == 188  # 1500 / 8 = 187.5
+    assert twice.pretrain_epochs == recipe.pretrain_epochs  # fine-tune only
+    assert twice.warmup_epochs == 13  # round(188 / 15)
+    four = twice.doubled()
+    assert four.finetune_steps == 3000 and not four.can_double
+    with pytest.raises(ValueError, match='at its limit'):
+        four.doubled()
+    # A quick look (--epochs) has no budget to grow.
+    assert not SmallScaleRecipe(120, epochs=1).can_double
 
 
 def results(
@@ -149,3 +166,68 @@ def test_a_bound_that_memorises_without_generalising_comes_first():
     # A bound that did not fit its train videos is the other finding.
     run['supervised'].update(train_top1=0.5, finetune_top1=0.17)
     assert any('fits only 50.0%' in f.signal for f in judge(run).findings)
+
+
+def load_demo_tool():
+    """tools/demo.py as a module (it is a script, not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'demo_tool', osp.join(REPO, 'tools', 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    'fits, steps',
+    [
+        ((0.99, ), [750]),
+        ((0.60, 0.90, 0.97), [750, 1500, 3000]),
+        ((0.50, 0.60, 0.70), [750, 1500, 3000]),  # the limit: 4x
+    ])
+def test_the_bound_is_refitted_with_twice_the_steps_until_it_fits(
+        tmp_path, fits, steps):
+    demo_tool = load_demo_tool()
+    demo = demo_tool.Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(120)
+    calls = []
+
+    def finetune(name, backbone, few_labels=False, score_train=False):
+        calls.append((name, backbone, score_train, demo.recipe.finetune_steps))
+        fit = fits[len(calls) - 1]
+        return dict(train_top1=fit, finetune_top1=fit / 2, checkpoint='c')
+
+    demo.finetune = finetune
+    row = demo.fit_bound()
+    assert [c[3] for c in calls] == steps
+    assert all(c[:3] == ('random_init', None, True) for c in calls)
+    assert [a['steps'] for a in row['fit_attempts']] == steps
+    assert [a['train_top1'] for a in row['fit_attempts']] == list(fits)
+    assert row['train_top1'] == fits[-1]
+    # Later fine-tunes (CACL's) get the budget the bound settled on.
+    assert demo.recipe.finetune_steps == steps[-1]
+
+
+def test_the_report_says_how_the_bound_budget_grew():
+    from cacl_mm.analysis.report import markdown
+    attempts = [
+        dict(steps=750, epochs=94, train_top1=0.925, finetune_top1=0.2),
+        dict(steps=1500, epochs=188, train_top1=1.0, finetune_top1=0.467)
+    ]
+    text = markdown(
+        dict(
+            seed=0,
+            num_train_videos=120,
+            num_test_videos=60,
+            elapsed_s=60.0,
+            supervised=dict(train_top1=1.0, fit_attempts=attempts)))
+    assert ('train top-1 by budget: 750 steps: 92.5%; 1500 steps: 100.0%'
+            in text)
+    verdict = judge(
+        dict(
+            results(),
+            supervised=dict(
+                train_top1=0.5, finetune_top1=0.4, fit_attempts=attempts)),
+        curve_signals({}))
+    assert any('after 2 fine-tune budgets' in f.signal
+               for f in verdict.findings)

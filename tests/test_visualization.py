@@ -172,6 +172,13 @@ def test_med_confusion_of_a_checkpoint_through_tools_test(
     out = tmp_path / 'med.png'
     tool('med_confusion.py', med_json, '--out', out)
     assert_png(out, 720, 640)
+    # tools/evaluate.py finds the metric by its type: the same matrix.
+    by_name = tmp_path / 'med_by_name.json'
+    test_options = [o for o in options if o.startswith(('test_', 'model.'))]
+    tool('evaluate.py', CONFIG_TINY, trained['checkpoint'], '--work-dir',
+         tmp_path / 'evaluate', '--med-confusion', by_name, '--cfg-options',
+         *test_options)
+    assert json.load(open(by_name))['matrix'] == report['matrix']
 
 
 def test_med_confusion_from_the_metric_of_the_check(trained, tmp_path):

@@ -33,7 +33,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CACL_CONFIG = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
@@ -44,24 +44,6 @@ FINETUNE_CONFIG = osp.join(REPO, 'configs', 'finetune',
 FEW_LABEL_CONFIG = osp.join(REPO, 'configs', 'finetune',
                             'r3d_tiny_motion10_split1_10pct.py')
 NAME = 'motion10'
-#: Columns of the table: (key in results.json, header).
-COLUMNS = (('retrieval_r1', 'R@1'), ('retrieval_r5', 'R@5'),
-           ('retrieval_r10', 'R@10'), ('retrieval_r20', 'R@20'),
-           ('retrieval_r50', 'R@50'), ('frozen_probe_top1',
-                                       'frozen linear probe'),
-           ('finetune_top1', 'fine-tune top-1'), ('finetune_mean_class_acc',
-                                                  'fine-tune mean class acc'),
-           ('finetune_10pct_top1', 'fine-tune 10% labels top-1'),
-           ('sdp_heldout_acc',
-            'edit-distance acc (held out)'), ('embedding_mean_cosine',
-                                              'embedding mean cosine'))
-ROW_NAMES = dict(
-    random_init='random init',
-    cacl='CACL',
-    supervised='supervised (upper bound)',
-    moco_3d_only='3D-only MoCo + edit distance',
-    sdp_only='edit distance only',
-    cacl_no_sdp='CACL without edit distance')
 #: Pretraining variants: cfg-options on top of the tiny CACL config.
 VARIANTS = dict(
     cacl={},
@@ -119,6 +101,7 @@ class Demo:
         self.name = name
         self.epochs = epochs
         self.log_path = osp.join(out_dir, 'demo.log')
+        self._recipe = None
         os.makedirs(out_dir, exist_ok=True)
 
     # ------------------------------------------------------------ plumbing
@@ -193,14 +176,21 @@ class Demo:
         opts = {'randomness.seed': self.seed, **extra}
         return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
-    @functools.cached_property
+    @property
     def recipe(self):
         """The tiny configs' schedules sized for this train list (read on
-        first use, after stage 1 has written it)."""
-        from cacl_mm.apis.recipe import SmallScaleRecipe
-        from cacl_mm.apis.retrieval import count_videos
-        return SmallScaleRecipe(
-            count_videos(self.train_list), epochs=self.epochs)
+        first use, after stage 1 has written it; :meth:`fit_bound` may
+        double its fine-tune budget)."""
+        if self._recipe is None:
+            from cacl_mm.apis.recipe import SmallScaleRecipe
+            from cacl_mm.apis.retrieval import count_videos
+            self._recipe = SmallScaleRecipe(
+                count_videos(self.train_list), epochs=self.epochs)
+        return self._recipe
+
+    @recipe.setter
+    def recipe(self, recipe) -> None:
+        self._recipe = recipe
 
     def pretrain_data(self) -> Dict[str, object]:
         """Data of the CACL config: train list + the check's lists."""
@@ -271,7 +261,7 @@ class Demo:
 
     def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
         """Pretrain a variant; export its backbone; its diagnostics."""
-        self.banner(f'3/5 pretraining: {ROW_NAMES[name]} (no labels)')
+        self.banner(f'3/5 pretraining: {row_title(name)} (no labels)')
         work = self.path(f'pretrain_{name}')
         opts = dict(self.pretrain_data(), **VARIANTS[name])
         if name in ('cacl', 'cacl_no_sdp'):  # variants with the Transformer
@@ -290,11 +280,12 @@ class Demo:
             if k.startswith(('test_',
                              'model.')) and 'frame_encoder_checkpoint' not in k
         }
-        test_opts['test_evaluator.2.out_file'] = osp.join(
-            diag, 'med_confusion.json')
         os.makedirs(diag, exist_ok=True)
-        self.run(['tools/evaluate.py', CACL_CONFIG, ckpt, '--work-dir', diag] +
-                 self.options(test_opts), f'diagnostics {name}')
+        self.run([
+            'tools/evaluate.py', CACL_CONFIG, ckpt, '--work-dir', diag,
+            '--med-confusion',
+            osp.join(diag, 'med_confusion.json')
+        ] + self.options(test_opts), f'diagnostics {name}')
         with open(osp.join(diag, 'test_metrics.json')) as f:
             metrics = json.load(f)['metrics']
         row: Dict[str, object] = dict(
@@ -309,7 +300,7 @@ class Demo:
     def retrieval(self, name: str,
                   backbone: Optional[str]) -> Dict[str, float]:
         """Retrieval R@k and the frozen-feature linear probe."""
-        self.banner(f'4/5 retrieval + frozen linear probe: {ROW_NAMES[name]}')
+        self.banner(f'4/5 retrieval + frozen linear probe: {row_title(name)}')
         work = self.path(f'retrieval_{name}')
         self.run([
             'tools/retrieval.py', CACL_CONFIG, backbone or 'none',
@@ -335,8 +326,11 @@ class Demo:
         with ``score_train`` also on the train list (``train_top1``: did
         the schedule fit the labels it saw?)."""
         which = '10% of the labels' if few_labels else 'all labels'
-        self.banner(f'5/5 fine-tuning with {which}: {ROW_NAMES[name]}')
-        work = self.path(f'finetune{"_10pct" if few_labels else ""}_{name}')
+        self.banner(f'5/5 fine-tuning with {which}: {row_title(name)}')
+        # A doubled budget runs in its own folder (the earlier try stays).
+        scale = self.recipe.finetune_scale
+        work = self.path(f'finetune{"_10pct" if few_labels else ""}_{name}' +
+                         (f'_x{scale}' if scale > 1 else ''))
         config = FEW_LABEL_CONFIG if few_labels else FINETUNE_CONFIG
         opts = {
             'train_dataloader.dataset.ann_file':
@@ -384,6 +378,36 @@ class Demo:
                 row['train_top1'] = json.load(f)['metrics']['top1']
         return row
 
+    def fit_bound(self) -> Dict[str, object]:
+        """The random-init fine-tune, which is also the supervised bound,
+        with every label; while it fits less than ``FIT_TARGET`` of its own
+        train videos the fine-tune budget doubles (``MAX_FIT_DOUBLINGS``
+        times at most) and it runs again. Every later fine-tune (CACL's,
+        the 10%-label ones) uses the budget it settled on.
+
+        Returns:
+            dict: the last try's row, with ``fit_attempts`` (steps, epochs,
+            train and test top-1 of each try).
+        """
+        from cacl_mm.apis.recipe import FIT_TARGET
+        attempts = []
+        while True:
+            row = self.finetune('random_init', None, score_train=True)
+            attempts.append(
+                dict(
+                    steps=self.recipe.finetune_steps,
+                    epochs=self.recipe.finetune_epochs,
+                    train_top1=row['train_top1'],
+                    finetune_top1=row['finetune_top1']))
+            if row['train_top1'] >= FIT_TARGET or not self.recipe.can_double:
+                break
+            self.banner(
+                f'the supervised bound fits {100 * row["train_top1"]:.1f}% '
+                f'of its train videos (< {100 * FIT_TARGET:.0f}%): doubling '
+                f'the fine-tune steps to {2 * self.recipe.finetune_steps}')
+            self.recipe = self.recipe.doubled()
+        return dict(row, fit_attempts=attempts)
+
     def figures(self, names: List[str]) -> Dict[str, str]:
         """The PNGs into the output folder; name -> file name."""
         self.banner('figures: curves, retrieval grid, embedding map, '
@@ -397,7 +421,7 @@ class Demo:
             med_confusion='med_confusion.png')
         self.run(['tools/plot_curves.py'] +
                  [self.path(f'pretrain_{n}') for n in pretrained] +
-                 ['--labels'] + [ROW_NAMES[n] for n in pretrained] +
+                 ['--labels'] + [row_title(n) for n in pretrained] +
                  ['--smooth', '3', '--out',
                   self.path(out['curves'])], 'curves')
         self.run([
@@ -406,7 +430,7 @@ class Demo:
             self.path(out['retrieval_grid'])
         ], 'retrieval grid')
         self.run(['tools/embedding_map.py'] + [
-            f'{ROW_NAMES[n]}={self.path(f"retrieval_{n}")}'
+            f'{row_title(n)}={self.path(f"retrieval_{n}")}'
             for n in ('random_init', 'cacl', 'supervised')
         ] + [
             '--classes', classes, '--seed',
@@ -473,9 +497,10 @@ class Demo:
                 row.update(self.pretrain(name, frame_ckpt))
                 backbone = row.pop('backbone')
             row.update(self.retrieval(name, backbone))
-            row.update(
-                self.finetune(
-                    name, backbone, score_train=name == 'random_init'))
+            if name == 'random_init':
+                row.update(self.fit_bound())
+            else:
+                row.update(self.finetune(name, backbone))
             row.update(self.finetune(name, backbone, few_labels=True))
             results[name] = row
         # The supervised upper bound: the random-init backbone trained with
@@ -486,9 +511,11 @@ class Demo:
         for name in names:
             results[name].pop('checkpoint', None)
         supervised = {
-            k: random_row.pop(k) if k == 'train_top1' else random_row[k]
+            k:
+            random_row.pop(k) if k in ('train_top1',
+                                       'fit_attempts') else random_row[k]
             for k in ('finetune_top1', 'finetune_mean_class_acc',
-                      'finetune_10pct_top1', 'train_top1')
+                      'finetune_10pct_top1', 'train_top1', 'fit_attempts')
         }
         supervised.update(self.retrieval('supervised', supervised_ckpt))
         results['supervised'] = supervised
@@ -512,6 +539,7 @@ class Demo:
         with open(self.path('results.json'), 'w') as f:
             json.dump(results, f, indent=2)
         with open(self.path('results.md'), 'w') as f:
+            from cacl_mm.analysis.report import markdown
             f.write('# cacl-mm demo results\n\n' + markdown(results))
         return results
 
@@ -522,117 +550,11 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def percent(value: Optional[float]) -> str:
-    return '-' if value is None else f'{100 * value:.1f}'
-
-
-def markdown(results: dict) -> str:
-    """The results table (percentages) and notes of one seed."""
-    lines = [
-        '| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-        '|' + ' --- |' * (len(COLUMNS) + 1)
-    ]
-    for name, title in ROW_NAMES.items():
-        if name in results:
-            lines.append(f'| {title} | ' + ' | '.join(
-                percent(results[name].get(k)) for k, _ in COLUMNS) + ' |')
-    notes = [
-        '',
-        f"{results.get('dataset', 'Embedded motion benchmark')} "
-        f"({results.get('num_classes', 10)} classes, split "
-        f"{results.get('split', 1)}: "
-        f"{results['num_train_videos']} train / {results['num_test_videos']} "
-        f"test videos), seed {results['seed']}, "
-        f"{results['elapsed_s'] / 60:.1f} min on this machine. Percentages; "
-        'the embedding mean cosine is that of the projected CACL embeddings '
-        'of different held-out clips (1.0 = collapse).',
-    ]
-    if results.get('epochs'):
-        notes.append(f"Every training stage ran {results['epochs']} epoch(s) "
-                     '(--epochs): a look at the machinery, not the recipe\'s '
-                     'results.')
-    for key, what in (('single_frame_probe', 'Single-frame'),
-                      ('mean_frame_probe', 'Mean-frame')):
-        probe = results.get(key)
-        if probe:
-            notes.append(
-                f"{what} linear probe: {100 * probe['test_acc']:.1f}% test "
-                f"accuracy (chance {100 * probe['chance']:.1f}%).")
-    if results.get('recipe'):
-        recipe = results['recipe']
-        notes.append(
-            f"Schedules for {recipe['num_train_videos']} train videos "
-            f"(cacl_mm.apis.recipe): stage 0 {recipe['frame_epochs']}, "
-            f"pretraining {recipe['pretrain_epochs']}, fine-tuning "
-            f"{recipe['finetune_epochs']} epochs.")
-    bound = results.get('supervised', {}).get('train_top1')
-    if bound is not None:
-        notes.append(f'The supervised bound fits {100 * bound:.1f}% of its '
-                     'own train videos (train top-1, 5-clip test).')
-    if results.get('verdict'):
-        from cacl_mm.analysis import verdict_markdown
-        notes += ['', verdict_markdown(results['verdict']).rstrip()]
-    figures = results.get('figures') or {}
-    titles = dict(
-        curves='Pretraining curves: losses, collapse monitor and '
-        'the representation check',
-        retrieval_grid='Retrieval: test queries and their top-5 '
-        'train neighbours (green hit, red miss), CACL',
-        embedding_map='t-SNE of test-split features: random init, '
-        'CACL, supervised',
-        med_confusion='Edit-distance confusion matrix (CACL, '
-        'held-out clips)')
-    for key, name in figures.items():
-        notes += ['', f'### {titles[key]}', '', f'![{key}]({name})']
-    return '\n'.join(lines + notes) + '\n'
-
-
-def study_summary(per_seed: Sequence[dict]) -> dict:
-    """Mean and sample standard deviation of every row and metric."""
-    import numpy as np
-    summary: Dict[str, object] = dict(seeds=[r['seed'] for r in per_seed])
-    for name in ROW_NAMES:
-        if not all(name in r for r in per_seed):
-            continue
-        row = {}
-        for key, _ in COLUMNS:
-            values = [r[name].get(key) for r in per_seed]
-            if any(v is None for v in values):
-                continue
-            row[key] = dict(
-                mean=float(np.mean(values)),
-                sd=float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-                values=[float(v) for v in values])
-        summary[name] = row
-    for key in ('single_frame_probe', 'mean_frame_probe'):
-        summary[key] = per_seed[0].get(key)
-    summary['elapsed_s'] = [r['elapsed_s'] for r in per_seed]
-    return summary
-
-
-def study_markdown(summary: dict) -> str:
-    """The study table: mean +- sd over seeds (percentages)."""
-    lines = [
-        '| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-        '|' + ' --- |' * (len(COLUMNS) + 1)
-    ]
-    for name, title in ROW_NAMES.items():
-        row = summary.get(name)
-        if not row:
-            continue
-        cells = []
-        for key, _ in COLUMNS:
-            stat = row.get(key)
-            cells.append('-' if stat is None else
-                         f"{100 * stat['mean']:.1f} ± {100 * stat['sd']:.1f}")
-        lines.append(f'| {title} | ' + ' | '.join(cells) + ' |')
-    seeds = ', '.join(str(s) for s in summary['seeds'])
-    total = sum(summary['elapsed_s']) / 60
-    lines += [
-        '', f'Seeds {seeds}; mean ± sample standard deviation; '
-        f'{total:.0f} min of wall time in all.'
-    ]
-    return '\n'.join(lines) + '\n'
+def row_title(name: str) -> str:
+    """A row's title in the table (imported on use: ``--help`` stays
+    fast)."""
+    from cacl_mm.analysis.report import ROW_NAMES
+    return ROW_NAMES[name]
 
 
 def main(argv=None) -> int:
@@ -709,6 +631,7 @@ def main(argv=None) -> int:
                            if collection or lists else 'data/motion10'))
     name = args.name or (osp.basename(collection)
                          if collection else 'own' if lists else NAME)
+    from cacl_mm.analysis.report import markdown, study_markdown, study_summary
     start = time.time()
     per_seed = []
     for seed in args.seeds:

@@ -27,11 +27,17 @@ def main(argv=None) -> int:
         nargs='+',
         action=DictAction,
         help='config overrides, as tools/test.py')
+    parser.add_argument(
+        '--med-confusion',
+        metavar='JSON',
+        help='a pretraining config: write the edit-distance confusion '
+        'matrix of its ShuffleDegreeMetric here (tools/med_confusion.py '
+        'draws it)')
     args = parser.parse_args(argv)
 
     from cacl_mm.apis.recognition import test_recognizer
     metrics = test_recognizer(args.config, args.checkpoint, args.work_dir,
-                              args.cfg_options)
+                              args.cfg_options, args.med_confusion)
     print(json.dumps(metrics))
     return 0
 

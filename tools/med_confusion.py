@@ -1,13 +1,14 @@
 """Draw the edit-distance confusion matrix that ``ShuffleDegreeMetric`` saved.
 
     # the matrix of a checkpoint on the held-out clips (rows true distance):
-    python tools/test.py CONFIG CKPT --work-dir WORK \
-        --cfg-options test_evaluator.2.out_file=med_confusion.json
+    python tools/evaluate.py CONFIG CKPT --work-dir WORK \
+        --med-confusion med_confusion.json
     python tools/med_confusion.py med_confusion.json --out med_confusion.png
 
 ``ShuffleDegreeMetric(out_file=...)`` writes the JSON (matrix, accuracy,
-chance) wherever it runs: ``tools/test.py`` on a pretraining config (its
-``test_evaluator`` holds the metric; index 2 in the configs here), or the
+chance) wherever it runs: ``tools/evaluate.py --med-confusion`` (or
+MMAction2's ``tools/test.py`` with ``test_evaluator.2.out_file``, the
+metric's place in the configs here) on a pretraining config, or the
 representation check during pretraining (``val_evaluator.2.out_file``).
 """
 from __future__ import annotations

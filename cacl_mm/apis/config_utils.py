@@ -43,3 +43,21 @@ def crop_size_of(dataset_cfg: dict, default: int = 112) -> int:
         if transform.get('type') in ('CenterCrop', 'RandomCrop'):
             size = int(transform.get('crop_size', size or default))
     return size or default
+
+
+def set_metric_option(evaluator_cfg, type_name: str, key: str,
+                      value: object) -> None:
+    """Set ``key`` of the ``type_name`` metric of an evaluator config (one
+    metric or a list), found by its type rather than its position.
+
+    Raises:
+        KeyError: No metric of that type, naming the ones there are.
+    """
+    metrics = evaluator_cfg if isinstance(evaluator_cfg,
+                                          (list, tuple)) else [evaluator_cfg]
+    for metric in metrics:
+        if metric.get('type') == type_name:
+            metric[key] = value
+            return
+    raise KeyError(f'test_evaluator has no {type_name} (it has '
+                   f"{[m.get('type') for m in metrics]})")

@@ -20,9 +20,14 @@ holds the measurements behind them):
   ``RepeatSampler``'s passes;
 * fine-tuning with all labels: ``FINETUNE_STEPS`` steps, warm-up
   ``WARMUP_FRACTION`` of them; with 10% of the labels the same epochs over
-  the 10% list repeated 5 times (half the steps, as the configs).
+  the 10% list repeated 5 times (half the steps, as the configs);
+* the supervised bound fits: if the random-init fine-tune fits less than
+  ``FIT_TARGET`` of its own train videos, every fine-tune's steps double
+  (:meth:`SmallScaleRecipe.doubled`), at most ``MAX_FIT_DOUBLINGS`` times.
+  A rule in N alone cannot know how hard a collection is; its bound can.
 """
 from __future__ import annotations
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -38,6 +43,11 @@ FINETUNE_STEPS = 750
 WARMUP_FRACTION = 1 / 15
 #: Representation checks per pretraining run.
 CHECKS = 4
+#: Share of its own train videos the supervised bound must fit (top-1 of
+#: the 5-clip test on the train list) for the fine-tune budget to stand.
+FIT_TARGET = 0.95
+#: Doublings of the fine-tune steps allowed to reach ``FIT_TARGET``.
+MAX_FIT_DOUBLINGS = 2
 
 
 def epochs_for(steps: int,
@@ -82,6 +92,9 @@ class SmallScaleRecipe:
         finetune_batch (int): Fine-tuning's batch size. Defaults to 16.
         epochs (int, optional): Every stage's epochs instead of the rules'
             (``tools/demo.py --epochs``: a quick look at the machinery).
+        finetune_scale (int): The fine-tunes make ``finetune_scale x
+            FINETUNE_STEPS`` steps (1, or a power of 2 after
+            :meth:`doubled`).
     """
     num_train_videos: int
     pretrain_batch: int = 16
@@ -89,6 +102,7 @@ class SmallScaleRecipe:
     frame_passes: int = 4
     finetune_batch: int = 16
     epochs: Optional[int] = None
+    finetune_scale: int = 1
 
     def __post_init__(self) -> None:
         if self.num_train_videos < 1:
@@ -96,6 +110,28 @@ class SmallScaleRecipe:
                              f'{self.num_train_videos}')
         if self.epochs is not None and self.epochs < 1:
             raise ValueError(f'epochs must be >= 1, got {self.epochs}')
+        if self.finetune_scale < 1:
+            raise ValueError(
+                f'finetune_scale must be >= 1, got {self.finetune_scale}')
+
+    @property
+    def can_double(self) -> bool:
+        """Another doubling is allowed (never with fixed ``epochs``)."""
+        return (self.epochs is None
+                and self.finetune_scale < 2**MAX_FIT_DOUBLINGS)
+
+    def doubled(self) -> 'SmallScaleRecipe':
+        """The same recipe with twice the fine-tune steps."""
+        if not self.can_double:
+            raise ValueError(f'the fine-tune budget is at its limit (x'
+                             f'{self.finetune_scale}, epochs={self.epochs})')
+        return dataclasses.replace(
+            self, finetune_scale=2 * self.finetune_scale)
+
+    @property
+    def finetune_steps(self) -> int:
+        """The fine-tune step budget (all labels)."""
+        return FINETUNE_STEPS * self.finetune_scale
 
     @property
     def pretrain_epochs(self) -> int:
@@ -116,8 +152,8 @@ class SmallScaleRecipe:
 
     @property
     def finetune_epochs(self) -> int:
-        return self.epochs or epochs_for(FINETUNE_STEPS, self.num_train_videos,
-                                         self.finetune_batch)
+        return self.epochs or epochs_for(
+            self.finetune_steps, self.num_train_videos, self.finetune_batch)
 
     @property
     def warmup_epochs(self) -> int:
@@ -169,4 +205,5 @@ class SmallScaleRecipe:
             pretrain_epochs=self.pretrain_epochs,
             frame_epochs=self.frame_epochs,
             finetune_epochs=self.finetune_epochs,
-            warmup_epochs=self.warmup_epochs)
+            warmup_epochs=self.warmup_epochs,
+            finetune_scale=self.finetune_scale)

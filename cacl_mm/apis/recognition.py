@@ -14,9 +14,12 @@ from typing import Dict, Optional
 def build_runner(config: str,
                  checkpoint: Optional[str],
                  work_dir: str,
-                 cfg_options: Optional[dict] = None):
+                 cfg_options: Optional[dict] = None,
+                 med_confusion: Optional[str] = None):
     """mmengine's Runner of ``config`` with ``checkpoint`` loaded strictly
-    (None: the model's own initialisation, ``init_weights``)."""
+    (None: the model's own initialisation, ``init_weights``); with
+    ``med_confusion`` the config's ``ShuffleDegreeMetric`` writes its
+    confusion matrix there."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
@@ -24,6 +27,10 @@ def build_runner(config: str,
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    if med_confusion:
+        from .config_utils import set_metric_option
+        set_metric_option(cfg.test_evaluator, 'ShuffleDegreeMetric',
+                          'out_file', med_confusion)
     cfg.work_dir = work_dir
     cfg.load_from = None
     runner = Runner.from_cfg(cfg)
@@ -45,9 +52,12 @@ def build_runner(config: str,
 def test_recognizer(config: str,
                     checkpoint: str,
                     work_dir: str,
-                    cfg_options: Optional[dict] = None) -> Dict[str, float]:
-    """Run the config's test loop on ``checkpoint``; returns the metrics."""
-    runner = build_runner(config, checkpoint, work_dir, cfg_options)
+                    cfg_options: Optional[dict] = None,
+                    med_confusion: Optional[str] = None) -> Dict[str, float]:
+    """Run the config's test loop on ``checkpoint``; returns the metrics
+    (``med_confusion``: as :func:`build_runner`)."""
+    runner = build_runner(config, checkpoint, work_dir, cfg_options,
+                          med_confusion)
     metrics = runner.test()
     result = {k.split('/')[-1]: float(v) for k, v in metrics.items()}
     os.makedirs(work_dir, exist_ok=True)

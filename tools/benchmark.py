@@ -136,7 +136,8 @@ def main(argv=None) -> int:
     report['pipeline_ratio'] = pipeline['ratio']
 
     print(f'training steps (batch {args.batch}) ...', flush=True)
-    steps = bench_steps(cfg, args, device)
+    steps = bench_steps(cfg, device, args.batch, args.repeats, args.amp,
+                        args.channels_last)
     report.update(steps)
     s = steps['step_s']
     report['ratio_vs_floor'] = s['cacl'] / s['floor']

@@ -208,8 +208,14 @@ def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
 
 
 # ------------------------------------------------------------------ models
-def build_model(cfg_model: dict, variant: str, device: torch.device,
-                channels_last: bool):
+def build_model(cfg_model: dict,
+                variant: str,
+                device: torch.device,
+                channels_last: bool,
+                num_classes: int = 101):
+    """A model to time: CACL (``variant`` of :data:`VARIANTS`) or, for
+    ``'supervised'``, a ``Recognizer3D`` with the same backbone and an
+    ``I3DHead`` of ``num_classes`` (the config's train dataset's)."""
     from mmaction.registry import MODELS
     model_cfg = copy.deepcopy(cfg_model)
     model_cfg['channels_last'] = channels_last
@@ -230,7 +236,7 @@ def build_model(cfg_model: dict, variant: str, device: torch.device,
                 backbone=backbone,
                 cls_head=dict(
                     type='I3DHead',
-                    num_classes=101,
+                    num_classes=num_classes,
                     in_channels=cfg_model['sdp_head']['in_channels'] // 2),
                 data_preprocessor=cfg_model['data_preprocessor']))
     else:
@@ -402,21 +408,38 @@ def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
 VARIANTS = ('cacl', 'no_transformer', 'naive', 'supervised')
 
 
-def bench_steps(cfg, args, device: torch.device) -> dict:
+def bench_steps(cfg,
+                device: torch.device,
+                batch: int,
+                repeats: int,
+                amp: str = 'none',
+                channels_last: bool = False) -> dict:
     """Step times in interleaved rounds: every variant and floor part once
     per round, medians over rounds, so that drift of a shared machine hits
-    all of them alike."""
-    from ..apis.config_utils import crop_size_of
+    all of them alike.
+
+    Args:
+        cfg (Config): A CACL pretraining config.
+        device (torch.device): Where to time.
+        batch (int): Clips per step.
+        repeats (int): Rounds.
+        amp (str): ``'none'``, ``'bf16'`` or ``'fp16'``.
+        channels_last (bool): 3D CNNs in channels-last layout.
+    """
+    from ..apis.config_utils import crop_size_of, train_dataset_cfg
     clip_len = cfg.model.clip_len
-    crop = crop_size_of(cfg.train_dataloader.dataset)
-    two_view = make_batch(args.batch, clip_len, crop, 2, device)
-    one_view = make_batch(args.batch, clip_len, crop, 1, device)
+    dataset = train_dataset_cfg(cfg)
+    crop = crop_size_of(dataset)
+    num_classes = dataset.get('num_classes') or 101
+    two_view = make_batch(batch, clip_len, crop, 2, device)
+    one_view = make_batch(batch, clip_len, crop, 1, device)
     steps, peak_mb = {}, {}
     for variant in VARIANTS:
         print(f'  building {variant}, first step (memory) ...', flush=True)
         torch.manual_seed(0)
-        model = build_model(cfg.model, variant, device, args.channels_last)
-        optim_wrapper = build_optim_wrapper(model, args.amp)
+        model = build_model(cfg.model, variant, device, channels_last,
+                            num_classes)
+        optim_wrapper = build_optim_wrapper(model, amp)
         data = one_view if variant == 'supervised' else two_view
         steps[variant] = (model, optim_wrapper, data,
                           train_step_fn(model, optim_wrapper, data))
@@ -425,15 +448,15 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
             steps[variant][3]()  # also the warm-up
         peak_mb[variant] = memory.peak_mb
     model, optim_wrapper, data, _ = steps['cacl']
-    parts = floor_parts(model, data, optim_wrapper, device, args.amp)
+    parts = floor_parts(model, data, optim_wrapper, device, amp)
     for setup, fn in parts.values():  # warm-up
         if setup:
             setup()
         fn()
     times = {name: [] for name in [*VARIANTS, *parts]}
-    for round_index in range(args.repeats):
+    for round_index in range(repeats):
         print(
-            f'  round {round_index + 1}/{args.repeats}: steps and floor '
+            f'  round {round_index + 1}/{repeats}: steps and floor '
             'parts ...',
             flush=True)
         for variant in VARIANTS:
@@ -456,7 +479,7 @@ def bench_steps(cfg, args, device: torch.device) -> dict:
         flops_per_step=flops,
         clip_len=clip_len,
         crop=crop,
-        rounds=args.repeats,
+        rounds=repeats,
         round_times_s={
             k: [round(t, 4) for t in v]
             for k, v in times.items()

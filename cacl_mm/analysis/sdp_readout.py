@@ -232,8 +232,7 @@ def fit_readout(head: nn.Module,
 
     Args:
         head (nn.Module): A ``ShuffleDegreeHead`` or ``AlignmentReadout``;
-            its classifier is
-            re-initialised from ``seed``.
+            its classifier is re-initialised from ``seed``.
         train (tuple): (M, F) inputs and (M,) labels.
         heldout (tuple): (K, F) inputs and (K,) labels.
         epochs (int): Passes over the train inputs.

@@ -27,9 +27,6 @@ FLAT_LOSS_DROP = 0.05
 #: cos_cnn_q (mean cosine within a batch of 3D embeddings) at or above this
 #: at the end of pretraining: the batch was not spread.
 HIGH_BATCH_COSINE = 0.6
-#: The supervised bound must fit its train list to this top-1 (the
-#: recipe's target, which the demo's fine-tune budget doubles to reach).
-BOUND_TRAIN_TOP1 = FIT_TARGET
 #: A supervised bound that fits at least this much of its train list has
 #: trained; if its test top-1 then stays within ``MARGIN`` of chance, the
 #: classes did not generalise even with every label.
@@ -200,7 +197,7 @@ def judge(results: Dict[str, object],
                 'the tiny recipe\'s 32 px, Resize in the pipelines; a longer '
                 'clip) or more videos per class before comparing '
                 'pretrainings.'))
-    elif bound is not None and bound < BOUND_TRAIN_TOP1:
+    elif bound is not None and bound < FIT_TARGET:
         tries = len(supervised.get('fit_attempts') or [])
         budget = (f' after {tries} fine-tune budgets, each twice the last'
                   if tries > 1 else '')

@@ -1,6 +1,6 @@
 """The paper configs at their real size, run as a GPU user runs them.
 
-Every ``configs/cacl/{r3d,r21d,c3d}_{ucf101,hmdb51}.py`` trains through
+Every ``configs/cacl/{r3d,r21d,c3d}_ucf101.py`` trains through
 ``tools/train.py`` for two iterations at batch 2 on 320x240 XVID videos:
 16x112x112 clips, the real 3D CNN, the real ResNet-50 frame encoder (from a
 torchvision-layout file handed over by
@@ -9,7 +9,9 @@ on CPU. A test-only hook (``_paper_probe_hook``) reports what the run built:
 the 3D CNN's conv5 shape (the released code's is 512 x 2 x 7 x 7 for all
 three backbones) and the frame encoder's weights. The lists hold a video
 shorter than a clip's span (16 frames at stride 2 span 31) and a broken
-validation video, as real collections do.
+validation video, as real collections do. Each ``*_hmdb51.py`` config is
+its UCF101 config on other lists (checked key by key), so its model and
+step are not trained a second time.
 """
 from __future__ import annotations
 import json
@@ -25,10 +27,23 @@ from mmengine.config import Config
 from helpers import REPO, SUBPROCESS_ENV, THREADS, run, torchvision_names
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+ARCHS = ('r3d', 'r21d', 'c3d')
 PAPER_CONFIGS = [
-    f'{arch}_{data}' for data in ('ucf101', 'hmdb51')
-    for arch in ('r3d', 'r21d', 'c3d')
+    f'{arch}_{data}' for data in ('ucf101', 'hmdb51') for arch in ARCHS
 ]
+#: What an HMDB51 paper config may change of its UCF101 config: the lists,
+#: the video folder, the class count, the queue (below HMDB51's 3570 train
+#: videos) and the work dir.
+HMDB51_CHANGES = {
+    'data_root', 'ann_file_train', 'ann_file_val', 'work_dir',
+    'model.queue.length', 'train_dataloader.dataset.ann_file',
+    'train_dataloader.dataset.data_prefix.video',
+    'train_dataloader.dataset.num_classes'
+} | {
+    f'{loader}_dataloader.dataset.{key}'
+    for loader in ('val', 'test')
+    for key in ('gallery_ann_file', 'query_ann_file', 'data_prefix.video')
+}
 #: conv5 of one 16x112x112 clip in the released code, for R3D-18,
 #: R(2+1)D-18 and C3D alike: (channels, time, height, width).
 RELEASED_CONV5 = [512, 2, 7, 7]
@@ -122,7 +137,42 @@ def probed_config(name: str, folder) -> str:
     return path
 
 
-@pytest.mark.parametrize('name', PAPER_CONFIGS)
+def flat(cfg, prefix: str = '') -> dict:
+    """A config as ``{'a.b.c': value}`` (lists of dicts by index)."""
+    out = {}
+    items = cfg.items() if isinstance(cfg, dict) else enumerate(cfg) \
+        if isinstance(cfg, (list, tuple)) else None
+    if items is None:
+        return {prefix[:-1]: cfg}
+    for key, value in items:
+        if isinstance(value, (dict, list, tuple)) and value:
+            out.update(flat(value, f'{prefix}{key}.'))
+        else:
+            out[f'{prefix}{key}'] = value
+    return out
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_hmdb51_paper_config_is_its_ucf101_config_on_other_lists(arch):
+    ucf = flat(
+        Config.fromfile(
+            osp.join(REPO, 'configs', 'cacl', f'{arch}_ucf101.py')).to_dict())
+    hmdb = flat(
+        Config.fromfile(
+            osp.join(REPO, 'configs', 'cacl', f'{arch}_hmdb51.py')).to_dict())
+    changed = {
+        k
+        for k in ucf.keys() | hmdb.keys() if ucf.get(k) != hmdb.get(k)
+    }
+    assert changed == HMDB51_CHANGES
+    assert 'hmdb51' in hmdb['train_dataloader.dataset.ann_file']
+    assert hmdb['train_dataloader.dataset.num_classes'] == 51
+    # And the check sees a change of anything else.
+    hmdb['model.backbone.depth'] = 34
+    assert {k for k in hmdb if ucf.get(k) != hmdb.get(k)} > HMDB51_CHANGES
+
+
+@pytest.mark.parametrize('name', [f'{arch}_ucf101' for arch in ARCHS])
 def test_paper_config_trains_at_its_real_size(name, paper_data, tmp_path):
     work = str(tmp_path / 'work')
     proc = run(

@@ -7,6 +7,7 @@ import json
 import os.path as osp
 import subprocess
 import sys
+from collections import Counter
 from unittest import mock
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from torch.nn.modules.module import register_module_forward_hook
 
 from cacl_mm.analysis import benchmarking as benchmark
 from cacl_mm.models import REPRESENTATIONS, Arch
@@ -53,6 +55,54 @@ def test_naive_and_shared_frame_features_give_the_same_losses(tiny_cfg):
                 'nce_trans_q-trans_k'):
         torch.testing.assert_close(
             ours[key], theirs[key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def modules_run(model, fn) -> Counter:
+    """(module name, input shapes) of every module forward during ``fn``."""
+    names = {id(m): n for n, m in model.named_modules()}
+    calls = Counter()
+
+    def record(module, args, output):
+        if id(module) in names:
+            shapes = tuple(
+                tuple(a.shape) for a in args if isinstance(a, torch.Tensor))
+            calls[(names[id(module)], shapes)] += 1
+
+    handle = register_module_forward_hook(record)
+    try:
+        fn()
+    finally:
+        handle.remove()
+    return calls
+
+
+def test_floor_parts_run_what_the_loss_runs(tiny_cfg):
+    """The benchmark's floor times the model's own seams: its parts, each
+    called once, run the same modules on the same shapes as one ``loss``
+    call, so a change of the model's step cannot leave the floor behind."""
+    model = build(tiny_cfg)
+    data = benchmark.make_batch(4, 8, 32, 2, torch.device('cpu'))
+    wrapper = benchmark.build_optim_wrapper(model, 'none')
+    parts = benchmark.floor_parts(model, data, wrapper, torch.device('cpu'),
+                                  'none')
+    timed = [
+        fn for name, (_, fn) in parts.items()
+        if name != ('optimizer_step_and_momentum_update')
+    ]
+    in_parts = modules_run(model, lambda: [fn() for fn in timed])
+    model.enqueue_pending_keys()
+    in_loss = modules_run(model, lambda: loss_of(model, data))
+    # The model's own forward and its data preprocessor run once per step,
+    # outside every part.
+    in_loss = Counter({
+        k: v
+        for k, v in in_loss.items()
+        if k[0] and not k[0].startswith('data_preprocessor')
+    })
+    assert in_parts == in_loss
+    # And a part left out is seen: without the heads the necks' calls go.
+    del timed[-1]
+    assert modules_run(model, lambda: [fn() for fn in timed]) != in_loss
 
 
 def test_frozen_and_momentum_parts_keep_no_autograd_graph(tiny_cfg):

@@ -6,6 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from cacl_mm.analysis import curve_signals, judge, verdict_markdown
+from cacl_mm.analysis.demo_pipeline import Demo
 from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for
 from helpers import REPO
 
@@ -168,16 +169,6 @@ def test_a_bound_that_memorises_without_generalising_comes_first():
     assert any('fits only 50.0%' in f.signal for f in judge(run).findings)
 
 
-def load_demo_tool():
-    """tools/demo.py as a module (it is a script, not a package)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'demo_tool', osp.join(REPO, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     'fits, steps',
     [
@@ -187,8 +178,7 @@ def load_demo_tool():
     ])
 def test_the_bound_is_refitted_with_twice_the_steps_until_it_fits(
         tmp_path, fits, steps):
-    demo_tool = load_demo_tool()
-    demo = demo_tool.Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
     demo.recipe = SmallScaleRecipe(120)
     calls = []
 

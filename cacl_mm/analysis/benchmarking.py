@@ -310,91 +310,94 @@ def count_flops(fn: Callable[[], None]) -> float:
 
 def floor_parts(model, data: dict, optim_wrapper, device: torch.device,
                 amp: str) -> Dict[str, tuple]:
-    """The unavoidable parts of a CACL step, each to be timed alone.
+    """The parts of a CACL step, each to be timed alone.
+
+    Every part calls the seam that ``CACL.loss`` calls, on the inputs it
+    gets there (``tests/test_performance.py`` checks that the parts run the
+    same modules on the same shapes as one ``loss`` call), so the floor
+    follows the model: what is left of a step beyond the sum of its parts is
+    the glue (data preprocessing, loss parsing, hooks).
 
     Returns:
         dict: name -> (untimed set-up or None, timed call).
     """
-    from ..models import (CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch,
-                          stack_sample_field, with_twins)
+    from ..models import CNN_K, CNN_Q, TRANS_K, TRANS_Q, Arch
+    from ..models import stack_sample_field as field
     processed = model.data_preprocessor(data, True)
     inputs, samples = processed['inputs'], processed['data_samples']
-    order = stack_sample_field(samples, 'shuffle_order', device)
-    labels = stack_sample_field(samples, 'med_label', device)
-    view_q, view_k = inputs[:, 0], inputs[:, 1]
-    clips_q = with_twins(view_q, order, 2)
-    clips_k = with_twins(view_k, order, 2)
+    order = field(samples, 'shuffle_order', device)
+    labels = field(samples, 'med_label', device)
+    views = inputs[:, 0], inputs[:, 1]
+    needed = model.contrast_head.needed
     online = model.online_encoder(Arch.CNN)
     momentum = model.momentum_encoder(Arch.CNN)
     trans = model.online_encoder(Arch.TRANSFORMER)
     momentum_trans = model.momentum_encoder(Arch.TRANSFORMER)
-    encoder = model.transformer
     dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
 
     def autocast():
         return torch.autocast(
             device.type, dtype=dtype, enabled=dtype is not None)
 
-    with torch.no_grad():
-        frames = encoder.extract_frame_features(view_q)
-        tokens = with_twins(frames, order, 1)
-    head = model.contrast_head
-
-    def cnn_online():
-        with autocast():
-            feats = online.features(clips_q)
-        feats.float().sum().backward()
-
-    def cnn_momentum():
-        with torch.no_grad(), autocast():
-            momentum.features(clips_k)
+    # Inputs of the later parts, computed once by the same seams.
+    with torch.no_grad(), autocast():
+        frames = model.twin_frame_features(views, order, needed)
+        pairs = online.twin_features(views[0], order).float()
+        keys = {
+            CNN_K:
+            momentum.embed_twins_shuffle_bn(views[1], order,
+                                            model.shuffle_bn_splits),
+            TRANS_K:
+            momentum_trans.embed_twins(frames[TRANS_K])
+        }
+        trans_q = trans.embed_twins(frames[TRANS_Q]).float()
 
     def frozen_2d():
         with torch.no_grad(), autocast():
-            encoder.extract_frame_features(torch.cat([view_q, view_k]))
+            model.twin_frame_features(views, order, needed)
+
+    def cnn_online():
+        with autocast():
+            feats = online.twin_features(views[0], order)
+        feats.float().sum().backward()
+
+    def cnn_momentum():
+        with autocast():
+            momentum.embed_twins_shuffle_bn(views[1], order,
+                                            model.shuffle_bn_splits)
 
     def transformer():
         with autocast():
-            out = trans.clip_transformer(tokens)
+            out = trans.embed_twins(frames[TRANS_Q])
         out.float().sum().backward()
         with torch.no_grad(), autocast():
-            momentum_trans.clip_transformer(tokens)
-
-    batch = view_q.shape[0]
-    cnn_pairs = torch.randn(batch, online.neck.in_channels, device=device)
-    trans_pairs = torch.randn(batch, trans.neck.in_channels, device=device)
+            momentum_trans.embed_twins(frames[TRANS_K])
 
     def heads():
         with autocast():
-            cnn_in = cnn_pairs.clone().requires_grad_()
-            trans_in = trans_pairs.clone().requires_grad_()
-            embeddings = {
-                CNN_Q: online.neck(cnn_in),
-                TRANS_Q: trans.neck(trans_in)
-            }
-            with torch.no_grad():
-                embeddings[CNN_K] = momentum.neck(cnn_pairs)
-                embeddings[TRANS_K] = momentum_trans.neck(trans_pairs)
-            losses = head.loss(embeddings, model.negatives())
+            cnn_in = pairs.clone().requires_grad_()
+            trans_in = trans_q.clone().requires_grad_()
+            embeddings = {CNN_Q: online.neck(cnn_in), TRANS_Q: trans_in}
+            embeddings.update({k: v.float() for k, v in keys.items()})
+            losses = model.contrast(embeddings, samples)
             losses.update(model.sdp_head.loss(cnn_in, labels))
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
 
     def update():
         optim_wrapper.step()
         optim_wrapper.zero_grad()
-        model.momentum_update()
-        for queue in model.queues.values():
-            queue.enqueue(
-                torch.randn(batch, online.neck.out_channels, device=device))
+        model.after_optimizer_step()  # as MoCoQueueHook
 
     def with_gradients():
-        # The update needs gradients in place, as after a backward pass.
+        # The update needs gradients in place and pending keys, as after
+        # a backward pass.
         cnn_online()
         transformer()
         heads()
 
     def clear():
         optim_wrapper.zero_grad()
+        model.enqueue_pending_keys()  # keys a timed heads() left behind
 
     return dict(
         cnn_online_fwd_bwd=(clear, cnn_online),

@@ -139,7 +139,7 @@ class CACL(BaseMoCo):
         needed = self.contrast_head.needed if self.contrast_head else ()
         # The frozen 2D pass first, while the 3D activations kept for
         # backward do not yet fill memory.
-        frames = self._twin_frame_features(views, order, needed)
+        frames = self.twin_frame_features(views, order, needed)
         cnn = self.online_encoder(Arch.CNN)
         pairs = cnn.twin_features(views[0], order)
         losses = {}
@@ -166,7 +166,7 @@ class CACL(BaseMoCo):
         losses.update(self.contrast(embeddings, data_samples))
         return losses
 
-    def _twin_frame_features(
+    def twin_frame_features(
         self, views: Tuple[torch.Tensor, torch.Tensor], order: torch.Tensor,
         needed: Sequence[Representation]
     ) -> Dict[Representation, torch.Tensor]:

@@ -17,6 +17,18 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
+from ..apis.recipe import FIT_TARGET, SmallScaleRecipe
+from ..apis.retrieval import count_videos
+from ..datasets.annotations import (list_file_names, parse_class_index,
+                                    subsample_per_class, write_list)
+from ..datasets.motion_benchmark import few_label_list_name
+from ..evaluation.probes import frame_probe
+from ..utils.cli import read_class_names
+from ..utils.run_progress import ScalarsTail
+from ..visualization.curves import load_curves
+from .report import ROW_NAMES, markdown
+from .verdict import curve_signals, judge
+
 #: The repository root: the tools and configs the stages run.
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CACL_CONFIG = osp.join(REPO, 'configs', 'cacl', 'cacl_tiny_r3d_synthetic.py')
@@ -98,13 +110,18 @@ class Demo:
         """Run a tool; its output goes to demo.log. Unless quiet, a training
         or evaluation stage shows its progress from the structured log its
         Runner writes (mmengine's scalars.json in ``--work-dir``)."""
-        from ..utils.run_progress import ScalarsTail
         cmd = [sys.executable] + args
         env = dict(os.environ, PYTHONWARNINGS='ignore')
         work_dir = args[args.index('--work-dir') + 1] \
             if '--work-dir' in args else None
         tail = ScalarsTail(work_dir, time.time()) if work_dir else None
         last_lines: collections.deque = collections.deque(maxlen=20)
+
+        def show_progress() -> None:
+            if tail is not None and not self.quiet:
+                for progress in tail.poll():
+                    print('   ' + progress, flush=True)
+
         with open(self.log_path, 'a') as log:
             log.write(f'\n$ {" ".join(cmd)}\n')
             log.flush()
@@ -118,17 +135,13 @@ class Demo:
             for line in proc.stdout:
                 log.write(line)
                 last_lines.append(line)
-                if tail is not None and not self.quiet:
-                    for progress in tail.poll():
-                        print('   ' + progress, flush=True)
+                show_progress()
             if proc.wait() != 0:
                 print(''.join(last_lines), end='', flush=True)
                 raise RuntimeError(f'{what} failed (exit {proc.returncode}); '
                                    f'its last lines are above, all of its '
                                    f'output in {self.log_path}')
-            if tail is not None and not self.quiet:
-                for progress in tail.poll():
-                    print('   ' + progress, flush=True)
+            show_progress()
 
     def path(self, *parts: str) -> str:
         return osp.join(self.out_dir, *parts)
@@ -140,19 +153,16 @@ class Demo:
     def train_list(self) -> str:
         if self.lists:
             return self.lists[0]
-        from ..datasets.annotations import list_file_names
         return self.data(list_file_names(self.name, self.split)[0])
 
     @property
     def test_list(self) -> str:
         if self.lists:
             return self.lists[1]
-        from ..datasets.annotations import list_file_names
         return self.data(list_file_names(self.name, self.split)[1])
 
     @property
     def few_label_list(self) -> str:
-        from ..datasets.motion_benchmark import few_label_list_name
         return self.data(few_label_list_name(self.name, self.split))
 
     @property
@@ -176,8 +186,6 @@ class Demo:
         first use, after stage 1 has written it; :meth:`fit_bound` may
         double its fine-tune budget)."""
         if self._recipe is None:
-            from ..apis.recipe import SmallScaleRecipe
-            from ..apis.retrieval import count_videos
             self._recipe = SmallScaleRecipe(
                 count_videos(self.train_list), epochs=self.epochs)
         return self._recipe
@@ -228,8 +236,6 @@ class Demo:
                 self.video_root, '--name', self.name, '--splits',
                 str(self.split)
             ], 'list conversion')
-        from ..datasets.annotations import subsample_per_class, write_list
-        from ..evaluation.probes import frame_probe
         with open(self.train_list) as f:
             train = f.read().splitlines()
         write_list(self.few_label_list,
@@ -382,7 +388,6 @@ class Demo:
             dict: the last try's row, with ``fit_attempts`` (steps, epochs,
             train and test top-1 of each try).
         """
-        from ..apis.recipe import FIT_TARGET
         attempts = []
         while True:
             row = self.finetune('random_init', None, score_train=True)
@@ -440,8 +445,6 @@ class Demo:
 
     def verdict(self, results: dict) -> dict:
         """Did CACL help, and if not, the signals that say why."""
-        from ..visualization.curves import load_curves
-        from . import curve_signals, judge
         signals = curve_signals(load_curves(self.path('pretrain_cacl')))
         return dict(judge(results, signals).to_dict(), signals=signals)
 
@@ -450,9 +453,7 @@ class Demo:
         """The classes of ``classInd.txt`` (or of the lists), in label order.
 
         Read on first use (after stage 1 has written the benchmark's)."""
-        from ..datasets.annotations import parse_class_index
         if self.lists:
-            from ..utils.cli import read_class_names
             if self.lists[3]:
                 return read_class_names(self.lists[3])
             labels = []
@@ -516,7 +517,6 @@ class Demo:
         self.write_class_names()
         if figures:
             results['figures'] = self.figures(names)
-        from ..apis.retrieval import count_videos
         results['dataset'] = (
             self.collection or (self.lists and self.lists[0])
             or 'Embedded motion benchmark')
@@ -532,7 +532,6 @@ class Demo:
         with open(self.path('results.json'), 'w') as f:
             json.dump(results, f, indent=2)
         with open(self.path('results.md'), 'w') as f:
-            from .report import markdown
             f.write('# cacl-mm demo results\n\n' + markdown(results))
         return results
 
@@ -544,7 +543,5 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def row_title(name: str) -> str:
-    """A row's title in the table (imported on use: ``--help`` stays
-    fast)."""
-    from .report import ROW_NAMES
+    """A row's title in the table."""
     return ROW_NAMES[name]

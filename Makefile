@@ -6,7 +6,9 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.cacl-mm-installed
 PYTEST_ARGS ?=
 # Most tests run real subprocesses on one thread each: two pytest workers
-# keep both cores busy (pytest-xdist). PYTEST_WORKERS=0 runs them in one.
+# keep both cores busy (pytest-xdist). Each worker takes whole test files,
+# longest first (the order of tests/conftest.py), so no module fixture runs
+# twice. PYTEST_WORKERS=0 runs them in one.
 PYTEST_WORKERS ?= 2
 
 .PHONY: venv test demo lint clean-venv
@@ -30,7 +32,7 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(VPY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS) tests
+	$(VPY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) tests
 
 # `make lint`: OpenMMLab's checks (flake8, isort, yapf) through pre-commit's
 # local hooks (.pre-commit-config.yaml), with the versions in

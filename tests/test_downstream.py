@@ -1,5 +1,4 @@
 """Export, fine-tuning, linear probe, CACL backbones in MMAction2 configs."""
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,12 +9,12 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
-from helpers import CONFIG_TINY, REPO, tiny_data_options, write_video
+from helpers import CONFIG_TINY, REPO, SUBPROCESS_ENV
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
 FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune',
                          'r3d_tiny_motion10_split1.py')
-ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+ENV = SUBPROCESS_ENV  # test-only modules (the probe hook) importable
 
 
 def run(cmd, timeout=600):
@@ -29,12 +28,12 @@ def run(cmd, timeout=600):
     return proc
 
 
-#: Each 3D backbone family: its CACL pretraining config, the MMAction2
+#: Each 3D backbone family: its CACL pretraining config and the MMAction2
 #: recognition config that takes the exported backbone (MMAction2's own zoo
-#: recipe where one exists for that backbone), and that config's key of the
-#: backbone file.
+#: recipe where one exists for that backbone).
 FAMILIES = {
-    'r3d': (CONFIG_TINY, FINETUNE_TINY),
+    'r3d': (osp.join(REPO, 'configs', 'cacl', 'r3d_ucf101.py'),
+            osp.join(REPO, 'configs', 'finetune', 'r3d_ucf101.py')),
     'r21d': (osp.join(REPO, 'configs', 'cacl', 'r21d_ucf101.py'),
              osp.join(REPO, 'configs', 'finetune',
                       'zoo_r2plus1d_kinetics400_cacl.py')),
@@ -44,47 +43,19 @@ FAMILIES = {
 
 
 @pytest.fixture(scope='module')
-def runner_checkpoints(tiny_dataset, tmp_path_factory):
-    """One training step of each family through tools/train.py: checkpoints
-    exactly as mmengine's Runner writes them (weights + config in meta).
-
-    The paper configs run as 3D-only MoCo (no ResNet-50 Transformer) on two
-    videos, one step, to keep the test short; the 3D backbone is theirs.
-    """
-    root = tmp_path_factory.mktemp('families')
-    # 32 frames: a paper clip spans 31 (16 frames at stride 2)
-    for i in range(2):
-        write_video(str(root / 'videos' / f'v{i}.mp4'), 32, seed=i)
-    two_videos = root / 'two.txt'
-    two_videos.write_text('v0.mp4 0\nv1.mp4 1\n')
-    data = dict(
-        ann_file=str(two_videos),
-        val_file=str(two_videos),
-        video_root=str(root / 'videos'))
-    checkpoints = {}
-    for family, (config, _) in FAMILIES.items():
-        work_dir = str(root / family)
-        options = {
-            **tiny_data_options(data),
-            'train_dataloader.batch_size': 2,
-            'train_dataloader.num_workers': 0,
-            'train_cfg.max_epochs': 1,
-            'model.contrast_head.pairs': "[('cnn_q','cnn_k')]",
-            'model.queue.length': 8,
-            'train_cfg.val_begin': 2,  # the checkpoint is all that is used
-        }
-        proc = run([
-            sys.executable,
-            osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
-            work_dir, '--cfg-options'
-        ] + [f'{k}={v}' for k, v in options.items()])
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        checkpoints[family] = osp.join(work_dir, 'epoch_1.pth')
-    return checkpoints
+def runner_checkpoints(paper_runs):
+    """Each family's checkpoint exactly as mmengine's Runner writes it
+    (weights + config in meta): the paper configs' real-size runs of
+    test_paper_scale (``paper_runs.py``), made once per session."""
+    return {
+        family:
+        paper_runs.run(osp.splitext(osp.basename(config))[0])['checkpoint']
+        for family, (config, _) in FAMILIES.items()
+    }
 
 
 def backbone_of(checkpoint: str) -> dict:
-    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    state = torch.load(checkpoint, map_location='cpu', mmap=True)['state_dict']
     return {
         k[len('backbone.'):]: v
         for k, v in state.items() if k.startswith('backbone.')

@@ -2,7 +2,7 @@
 docs/own_data.md on a collection that is not the demo's (6 classes, not
 10; 72 videos, not 320; one split), in UCF101's layout with nothing else in
 the folder. Every stage runs through ``tools/demo.py --collection`` (each
-stage a tool, as a subprocess), one epoch each: this checks the chain, not
+stage a tool in its own process), one epoch each: this checks the chain, not
 the recipe."""
 import json
 import os

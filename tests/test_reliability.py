@@ -343,6 +343,9 @@ def with_faults(tmp_path, **hook):
 
 def test_sigkill_mid_epoch_then_resume_matches_straight_run(
         tiny_dataset, tmp_path, straight_run):
+    """Also what a resume continues from: the last checkpoint's step,
+    queue pointer and momentum encoders (12 videos at batch 4: 3 steps an
+    epoch, 4 keys a step, a queue of 10 keys)."""
     work_dir = str(tmp_path / 'work')
     config = with_faults(tmp_path, iteration=5)  # epoch 2 of 3, 2nd step
     cmd = train_cmd(tiny_dataset, work_dir)
@@ -351,10 +354,27 @@ def test_sigkill_mid_epoch_then_resume_matches_straight_run(
     assert killed.returncode == -9, killed.stderr[-3000:]
     assert open(osp.join(work_dir,
                          'last_checkpoint')).read().endswith('epoch_1.pth')
+    epoch1 = torch.load(osp.join(work_dir, 'epoch_1.pth'))
+    assert epoch1['meta']['iter'] == 3
+    assert int(epoch1['state_dict']['queues.cnn.ptr']) == 12 % 10
+    momentum = 'momentum_encoders.cnn.module.backbone.conv1.conv.weight'
+    assert momentum in epoch1['state_dict']
+    assert 'momentum_encoders.trans.module.clip_transformer.pos_embed' in \
+        epoch1['state_dict']
     cmd[2] = CONFIG_TINY  # the same run, without the fault
     cmd.insert(3, '--resume')
     resumed = run(cmd)
     assert 'resumed epoch: 1, iter: 3' in resumed.stdout + resumed.stderr
+    epoch3 = torch.load(osp.join(work_dir, 'epoch_3.pth'))
+    assert epoch3['meta']['iter'] == 9
+    # The resumed pointer: 36 keys -> 6; a queue restarted by the resume
+    # would sit at 24 % 10 = 4.
+    assert int(epoch3['state_dict']['queues.cnn.ptr']) == 36 % 10
+    # The momentum encoder kept moving from its resumed state.
+    assert not torch.equal(epoch1['state_dict'][momentum],
+                           epoch3['state_dict'][momentum])
+    scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    assert scalars and any('loss_sdp' in open(p).read() for p in scalars)
     assert_same_training_state(straight_run, osp.join(work_dir, 'epoch_3.pth'))
 
 

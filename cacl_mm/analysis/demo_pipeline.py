@@ -7,12 +7,10 @@ reads the stage's JSON output and assembles ``results.json`` /
 around it (``make demo``); the stages it runs are listed there.
 """
 from __future__ import annotations
-import collections
 import functools
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional, Tuple
@@ -27,6 +25,7 @@ from ..utils.cli import read_class_names
 from ..utils.run_progress import ScalarsTail
 from ..visualization.curves import load_curves
 from .report import ROW_NAMES, markdown
+from .tool_runner import ToolRunner
 from .verdict import curve_signals, judge
 
 #: The repository root: the tools and configs the stages run.
@@ -107,41 +106,35 @@ class Demo:
             flush=True)
 
     def run(self, args: List[str], what: str) -> None:
-        """Run a tool; its output goes to demo.log. Unless quiet, a training
-        or evaluation stage shows its progress from the structured log its
-        Runner writes (mmengine's scalars.json in ``--work-dir``)."""
-        cmd = [sys.executable] + args
-        env = dict(os.environ, PYTHONWARNINGS='ignore')
+        """Run a tool (forked from the preloaded :class:`ToolRunner`, as
+        ``python TOOL ARGS`` from the repository root); its output goes to
+        demo.log. Unless quiet, a training or evaluation stage shows its
+        progress from the structured log its Runner writes (mmengine's
+        scalars.json in ``--work-dir``)."""
         work_dir = args[args.index('--work-dir') + 1] \
             if '--work-dir' in args else None
         tail = ScalarsTail(work_dir, time.time()) if work_dir else None
-        last_lines: collections.deque = collections.deque(maxlen=20)
 
         def show_progress() -> None:
             if tail is not None and not self.quiet:
                 for progress in tail.poll():
                     print('   ' + progress, flush=True)
 
-        with open(self.log_path, 'a') as log:
-            log.write(f'\n$ {" ".join(cmd)}\n')
-            log.flush()
-            proc = subprocess.Popen(
-                cmd,
-                cwd=REPO,
-                env=env,
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT)
-            for line in proc.stdout:
-                log.write(line)
-                last_lines.append(line)
-                show_progress()
-            if proc.wait() != 0:
-                print(''.join(last_lines), end='', flush=True)
-                raise RuntimeError(f'{what} failed (exit {proc.returncode}); '
-                                   f'its last lines are above, all of its '
-                                   f'output in {self.log_path}')
-            show_progress()
+        with open(self.log_path, 'ab') as log:
+            log.write(f'\n$ {" ".join([sys.executable] + args)}\n'.encode())
+            start = log.tell()
+        script = osp.join(REPO, args[0])
+        code = shared_tool_runner().run(
+            script, args[1:], REPO, self.log_path, poll=show_progress)
+        if code != 0:
+            with open(self.log_path, 'rb') as log:
+                log.seek(start)
+                last_lines = log.read().decode(
+                    errors='replace').splitlines()[-20:]
+            print('\n'.join(last_lines), flush=True)
+            raise RuntimeError(f'{what} failed (exit {code}); its last lines '
+                               f'are above, all of its output in '
+                               f'{self.log_path}')
 
     def path(self, *parts: str) -> str:
         return osp.join(self.out_dir, *parts)
@@ -534,6 +527,12 @@ class Demo:
         with open(self.path('results.md'), 'w') as f:
             f.write('# cacl-mm demo results\n\n' + markdown(results))
         return results
+
+
+@functools.lru_cache(maxsize=None)
+def shared_tool_runner() -> ToolRunner:
+    """One fork server for every stage of every seed."""
+    return ToolRunner()
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -1,0 +1,95 @@
+"""The demo's stages run as forks of one preloaded process: each tool must
+behave as ``python TOOL ARGS`` does (``__main__``, its arguments, working
+directory, sibling imports, output, exit code), only without paying the
+stack's imports again."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cacl_mm.analysis.tool_runner import ToolRunner
+
+TOOL = '''
+import os, sys, warnings
+preloaded = 'mmaction.models' in sys.modules  # before this file imports it
+import sibling
+import torch
+warnings.warn('a warning PYTHONWARNINGS=ignore hides')
+torch.manual_seed(0)
+print('name', __name__, 'preloaded', preloaded)
+print('argv', sys.argv[1:], 'cwd', os.getcwd(), 'path0', sys.path[0])
+print('sibling', sibling.VALUE, 'pid', os.getpid())
+print('threads', torch.get_num_threads(), 'draw', torch.randn(3).tolist())
+print('to stderr', file=sys.stderr)
+if sys.argv[1] == 'raise':
+    raise ValueError('the tool failed')
+sys.exit(int(sys.argv[1]))
+'''
+
+
+@pytest.fixture(scope='module')
+def runner() -> ToolRunner:
+    return ToolRunner()
+
+
+@pytest.fixture
+def tool(tmp_path):
+    folder = tmp_path / 'tools'
+    folder.mkdir()
+    (folder / 'sibling.py').write_text('VALUE = 42\n')
+    script = folder / 'tool.py'
+    script.write_text(TOOL)
+    return script
+
+
+@pytest.mark.parametrize('code', [0, 3])
+def test_a_forked_tool_runs_as_its_command_line(runner, tool, tmp_path, code):
+    output = tmp_path / 'out.log'
+    output.write_text('earlier line\n')
+    polls = []
+    assert runner.run(
+        str(tool), [str(code), '--flag'],
+        str(tmp_path),
+        str(output),
+        poll=lambda: polls.append(1),
+        interval=0.05) == code
+    lines = output.read_text().splitlines()
+    assert lines[0] == 'earlier line'  # appended, not overwritten
+    out = '\n'.join(lines)
+    assert 'name __main__ preloaded True' in out
+    assert f"argv ['{code}', '--flag'] cwd {tmp_path} " \
+           f"path0 {tool.parent}" in out
+    assert 'sibling 42' in out and f'pid {os.getpid()}' not in out
+    assert 'to stderr' in out
+    assert 'warning' not in out
+    assert polls  # at least once, after the end
+
+
+def test_an_exception_is_exit_code_1_with_its_traceback(
+        runner, tool, tmp_path):
+    output = tmp_path / 'out.log'
+    assert runner.run(str(tool), ['raise'], str(tmp_path), str(output)) == 1
+    text = output.read_text()
+    assert 'Traceback' in text and 'ValueError: the tool failed' in text
+
+
+def test_the_same_as_a_subprocess(runner, tool, tmp_path):
+    """Thread count and random draws: the fork is the interpreter's run."""
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable, str(tool), '0'],
+                          cwd=str(tmp_path),
+                          env=env,
+                          capture_output=True,
+                          text=True)
+    output = tmp_path / 'out.log'
+    runner.run(str(tool), ['0'], str(tmp_path), str(output))
+
+    def comparable(text):
+        return [
+            line for line in text.splitlines()
+            if line.startswith(('threads', 'argv'))
+        ]
+
+    assert comparable(output.read_text()) == comparable(proc.stdout)
+    assert len(comparable(proc.stdout)) == 2

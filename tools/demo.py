@@ -16,7 +16,7 @@ bound (the random-init backbone after fine-tuning with all labels, evaluated
 by retrieval and linear probe like the others); with ``--ablate`` also for
 3D-only MoCo + edit distance, edit distance alone and CACL without the
 edit-distance head (same budget). Then the figures. Each stage is the tool a
-user runs (``tools/train.py``, ``tools/retrieval.py`` ...), as a subprocess.
+user runs (``tools/train.py``, ``tools/retrieval.py`` ...), in its own process.
 Writes ``results.json`` and ``results.md`` to the output folder and prints
 the table. ``--collection ROOT`` runs the same stages on your own videos (a
 folder in UCF101's layout; stage 1 then converts its split and fits the

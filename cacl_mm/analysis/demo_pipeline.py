@@ -1,6 +1,6 @@
 """The demo's pipeline of stages: one seed, every stage a tool.
 
-:class:`Demo` runs each stage as the subprocess a user would run
+:class:`Demo` runs each stage as the process a user would run
 (``tools/train.py``, ``tools/retrieval.py`` ...) from the repository root,
 reads the stage's JSON output and assembles ``results.json`` /
 ``results.md`` with the verdict. ``tools/demo.py`` is the command line
@@ -49,7 +49,7 @@ ABLATIONS = ('moco_3d_only', 'sdp_only', 'cacl_no_sdp')
 
 
 class Demo:
-    """Runs the stages of one seed as subprocesses (each a plain tool).
+    """Runs the stages of one seed, each a plain tool in its own process.
 
     Args:
         out_dir (str): This seed's output folder.

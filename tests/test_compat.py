@@ -235,3 +235,35 @@ def test_atomic_hook_falls_back_to_mmengine_when_its_save_changed(monkeypatch):
     with pytest.warns(UserWarning, match='non-atomic'):
         hook._save_checkpoint_with_step(None, 3, {})
     assert calls == [3]
+
+
+def test_config_text_is_formatted_once_and_exactly_as_yapf_does(monkeypatch):
+    from mmengine.config import Config
+    from mmengine.config import config as config_module
+    from yapf.yapflib import yapf_api
+
+    assert config_module.FormatCode is compat.format_config_code
+    calls = []
+    yapf_format_code = yapf_api.FormatCode
+
+    def counting_format_code(text, **kwargs):
+        calls.append(text)
+        return yapf_format_code(text, **kwargs)
+
+    compat._format_with_yapf.cache_clear()
+    monkeypatch.setattr(yapf_api, 'FormatCode', counting_format_code)
+    cfg = Config.fromfile(
+        os.path.join(REPO, 'configs/finetune/r3d_tiny_motion10_split1.py'))
+    first = cfg.pretty_text
+    assert cfg.pretty_text == first and len(calls) == 1  # remembered
+    # what mmengine's own call to yapf gives, unmemoized
+    monkeypatch.setattr(config_module, 'FormatCode', counting_format_code)
+    assert cfg.pretty_text == first and len(calls) == 2
+    monkeypatch.setattr(config_module, 'FormatCode', compat.format_config_code)
+    cfg.train_cfg.max_epochs = 3  # another text is formatted anew
+    changed = cfg.pretty_text
+    assert len(calls) == 3 and 'max_epochs=3' in changed
+    # calls pretty_text does not make go to yapf as they are
+    compat.format_config_code('a=1\n', style_config='pep8', filename='a.py')
+    assert len(calls) == 4
+    assert compat.memoize_config_formatting() is False  # already applied

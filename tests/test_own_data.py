@@ -11,6 +11,7 @@ import re
 import shutil
 import sys
 
+import pytest
 import torch
 
 from helpers import REPO, run
@@ -53,6 +54,11 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
                     'finetune_10pct_top1'):
             assert 0 <= results[row][key] <= 1, (row, key)
     assert results['single_frame_probe']['chance'] == 1 / 6
+    # The videos carry UCF101's _gNN_ names: where the nearest test video
+    # of each test video comes from, for every row
+    for row in ('random_init', 'cacl', 'supervised'):
+        sources = results[row]['query_neighbours']
+        assert sum(sources.values()) == pytest.approx(1), row
     for figure in results['figures'].values():
         assert (out / figure).stat().st_size > 0
     report = (out / 'results.md').read_text()

@@ -150,6 +150,29 @@ def test_margins_are_five_points_in_both_readouts():
                for f in findings)
 
 
+def test_scene_led_neighbours_are_named_when_cacl_is_behind():
+    # motion10 seed 0 on this machine: R@1 21.5 against 18.5; its test
+    # videos' nearest neighbours: 44.5% same group other class, 14.5% same
+    # class other group (tools/retrieval.py's query_neighbours)
+    run = results(r1=(0.185, 0.215), probe=(0.165, 0.355))
+    run['cacl']['query_neighbours'] = dict(
+        same_class_same_group=0.05,
+        same_group_other_class=0.445,
+        same_class_other_group=0.145,
+        other_class_other_group=0.36)
+    findings = judge(run).findings
+    assert [f.signal for f in findings if 'shares its group' in f.signal] \
+        == ['The nearest other test video of 44.5% of the test videos '
+            'shares its group (scene, actor) but not its class; of 14.5%, '
+            'its class from another group.']
+    # ahead, or action-led: no such finding
+    run['cacl']['retrieval_r1'] = 0.40
+    assert not any('shares its group' in f.signal for f in judge(run).findings)
+    run['cacl']['retrieval_r1'] = 0.215
+    run['cacl']['query_neighbours']['same_class_other_group'] = 0.5
+    assert not any('shares its group' in f.signal for f in judge(run).findings)
+
+
 def test_a_bound_that_memorises_without_generalising_comes_first():
     # small6, seed 0: the bound fits 92.5% of its train videos and 20.0% of
     # the test videos (6 classes); the "too short" finding would mislead.

@@ -181,3 +181,64 @@ def test_linear_probe_and_prefix_detection_through_the_tool(
     assert probe['chance'] == pytest.approx(0.5)
     assert 0 <= probe['test_acc'] <= 1 and 0 <= probe['train_acc'] <= 1
     assert osp.isfile(osp.join(work_dir, 'retrieval_features.npz'))
+    # class0/v_003.mp4 carries no UCF101 group: not scored, not guessed
+    assert record['query_neighbours'] is None
+
+
+def test_ucf101_groups_from_names():
+    from cacl_mm.evaluation.retrieval import ucf101_groups
+    assert ucf101_groups([
+        'ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi',
+        'v_Move_Left_g25_c07.mp4'
+    ]) == [8, 25]
+    assert ucf101_groups(['v_Move_g01_c01.avi', 'class0/v_003.mp4']) is None
+
+
+def test_neighbour_sources_hand_built():
+    """Six videos, classes A/B, groups 1-3; each one's nearest other video
+    is set by hand (features are unit vectors at the given angles)."""
+    from cacl_mm.evaluation.retrieval import neighbour_sources
+    degrees = torch.tensor([0., 5., 60., 62., 110., 170.])
+    features = torch.stack([degrees.deg2rad().cos(),
+                            degrees.deg2rad().sin()], 1)
+    labels = torch.tensor([0, 1, 0, 0, 1, 1])
+    groups = torch.tensor([1, 1, 2, 2, 3, 1])
+    # nearest: 0->1 (group 1, other class), 1->0 (same), 2->3 (class A,
+    # group 2: same class same group), 3->2 (same), 4->3 (other class,
+    # other group), 5->4 (class B, group 3 vs 1: same class other group)
+    assert neighbour_sources(features, labels, groups) == pytest.approx({
+        'same_class_same_group':
+        2 / 6,
+        'same_group_other_class':
+        2 / 6,
+        'same_class_other_group':
+        1 / 6,
+        'other_class_other_group':
+        1 / 6,
+    })
+
+
+def test_query_neighbour_sources_reads_the_saved_features(tmp_path):
+    import numpy as np
+
+    from cacl_mm.apis.retrieval import query_neighbour_sources
+    names = [
+        'A/v_A_g01_c01.avi 0', 'B/v_B_g01_c01.avi 1', 'A/v_A_g02_c01.avi 0',
+        'B/v_B_g02_c01.avi 1'
+    ]
+    query_list = tmp_path / 'test.txt'
+    query_list.write_text('\r\n'.join(names) + '\r\n')
+    features = tmp_path / 'features.npz'
+    # each video's nearest is the other class of its own group
+    np.savez(
+        features,
+        query_features=np.array([[1, 0], [1, .1], [0, 1], [.1, 1]],
+                                dtype=np.float32),
+        query_labels=np.array([0, 1, 0, 1]))
+    sources = query_neighbour_sources(str(features), str(query_list))
+    assert sources['same_group_other_class'] == 1.0
+    np.savez(
+        features,
+        query_features=np.ones((4, 2), np.float32),
+        query_labels=np.array([1, 0, 0, 1]))  # not the list's order
+    assert query_neighbour_sources(str(features), str(query_list)) is None

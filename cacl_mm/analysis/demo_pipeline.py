@@ -307,6 +307,8 @@ class Demo:
             for k in (1, 5, 10, 20, 50)
         }
         out['frozen_probe_top1'] = result['linear_probe']['test_acc']
+        if result.get('query_neighbours'):
+            out['query_neighbours'] = result['query_neighbours']
         return out
 
     def finetune(self,

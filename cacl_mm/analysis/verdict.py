@@ -173,6 +173,22 @@ def judge(results: Dict[str, object],
                 f'{cosine:.2f}).', 'The projection maps unseen videos '
                 'to nearly one point.', 'Pretrain longer; a collection '
                 'with few groups (nuisance draws) may need more of them.'))
+    neighbours = cacl.get('query_neighbours') or {}
+    scene_led = neighbours.get('same_group_other_class', 0.)
+    action_led = neighbours.get('same_class_other_group', 0.)
+    if not ahead and scene_led > action_led:
+        findings.append(
+            Finding(
+                f'The nearest other test video of {100 * scene_led:.1f}% '
+                'of the test videos shares its group (scene, actor) but '
+                f'not its class; of {100 * action_led:.1f}%, its class '
+                'from another group.',
+                'The two views of a clip share its scene, so the '
+                'contrastive task is solved in part by the scene: the '
+                'features follow what a group shares more than the motion.',
+                'Check the retrieval grid (retrieval_grid.png) for misses '
+                'that look like the query; more groups per class make the '
+                'scene a weaker cue.'))
     supervised: Dict = results.get('supervised') or {}  # type: ignore
     bound, bound_test = supervised.get('train_top1'), supervised.get(
         'finetune_top1')

@@ -122,6 +122,29 @@ def build_retrieval_cfg(base: str,
     return cfg
 
 
+def query_neighbour_sources(features_file: str,
+                            query_list: str) -> Optional[Dict[str, float]]:
+    """:func:`~cacl_mm.evaluation.retrieval.neighbour_sources` of the test
+    split's saved features, when its videos carry UCF101's group in their
+    names (else None)."""
+    import numpy as np
+    import torch
+
+    from ..evaluation.probes import read_video_list
+    from ..evaluation.retrieval import neighbour_sources, ucf101_groups
+    videos = read_video_list(query_list)
+    groups = ucf101_groups([path for path, _ in videos])
+    data = np.load(features_file)
+    labels = [label for _, label in videos]
+    # The metric saves the queries in list order; anything else (another
+    # list, a sharded run) is not scored rather than scored wrongly.
+    if groups is None or labels != data['query_labels'].tolist():
+        return None
+    return neighbour_sources(
+        torch.from_numpy(data['query_features']),
+        torch.from_numpy(data['query_labels']), torch.tensor(groups))
+
+
 def run_retrieval(retrieval_cfg: Config,
                   checkpoint: Optional[str],
                   prefix: Optional[str] = None,
@@ -175,6 +198,9 @@ def run_retrieval(retrieval_cfg: Config,
         if linear_probe:
             from ..evaluation.probes import frozen_feature_probe
             record['linear_probe'] = frozen_feature_probe(features_file)
+        if features_file:
+            record['query_neighbours'] = query_neighbour_sources(
+                features_file, dataset.query_ann_file)
         os.makedirs(retrieval_cfg.work_dir, exist_ok=True)
         with open(osp.join(retrieval_cfg.work_dir, 'retrieval.json'),
                   'w') as f:

@@ -5,7 +5,9 @@ L2-normalised features; R@k counts a query as a hit when any of its k nearest
 gallery videos shares its class (VCOP, CACL and their successors).
 """
 from __future__ import annotations
-from typing import Dict, Sequence, Tuple
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -63,3 +65,53 @@ def recall_at_k(
         hits.any(1),
         hits.float().argmax(1), torch.full_like(query_labels, hits.shape[1]))
     return {f'R@{k}': (first_hit < k).float().mean().item() for k in ks}
+
+
+#: UCF101's video names, ``v_<Class>_g<group>_c<clip>.<ext>``: a group is
+#: one actor and scene (in the generated benchmarks, one nuisance draw), and
+#: a split never puts a group on both sides.
+UCF101_VIDEO_NAME = re.compile(r'^v_.+_g(\d+)_c\d+\.\w+$')
+
+
+def ucf101_groups(paths: Sequence[str]) -> Optional[List[int]]:
+    """The group of every video named as UCF101's; None if one is not."""
+    groups = []
+    for path in paths:
+        match = UCF101_VIDEO_NAME.match(osp.basename(path))
+        if match is None:
+            return None
+        groups.append(int(match.group(1)))
+    return groups
+
+
+def neighbour_sources(features: torch.Tensor, labels: torch.Tensor,
+                      groups: torch.Tensor) -> Dict[str, float]:
+    """Where each video's nearest other video of the same split comes from.
+
+    Retrieval across splits never meets a video of the query's group, so it
+    cannot show whether the features follow the scene or the action; within
+    one split they can. A neighbour of the same group but another class is
+    scene-led, one of the same class from another group action-led.
+
+    Args:
+        features (torch.Tensor): (V, D) features of one split, V >= 2.
+        labels (torch.Tensor): (V,) classes.
+        groups (torch.Tensor): (V,) groups.
+
+    Returns:
+        dict: Fractions of videos (summing to 1) whose nearest neighbour is
+        ``same_class_same_group``, ``same_group_other_class``,
+        ``same_class_other_group`` or ``other_class_other_group``.
+    """
+    feats = F.normalize(features.float(), dim=1)
+    sim = (feats @ feats.t()).fill_diagonal_(float('-inf'))
+    nearest = sim.argmax(1)
+    same_class = labels[nearest] == labels
+    same_group = groups[nearest] == groups
+    kinds = {
+        'same_class_same_group': same_class & same_group,
+        'same_group_other_class': same_group & ~same_class,
+        'same_class_other_group': same_class & ~same_group,
+        'other_class_other_group': ~same_class & ~same_group,
+    }
+    return {k: v.float().mean().item() for k, v in kinds.items()}

@@ -60,8 +60,8 @@ before anything imports :mod:`mmaction.models`.
 10. mmengine 0.10.7 formats the whole config with yapf every time it needs
     its text (``Config.pretty_text``): the start-up log, ``dump_config``,
     the local visualizer backend and every checkpoint's meta, so one run
-    formats the same text five or more times (0.3-0.7 s each here; a third
-    of a test suite's yapf time was about 3 minutes of CPU). yapf's
+    formats the same text five or more times, each taking a noticeable
+    fraction of a second. yapf's
     ``FormatCode`` is a function of the text and the style, so
     :func:`format_config_code` remembers its last results: the same text
     gives the same formatted text, formatted once per process.

@@ -30,8 +30,8 @@ class CrossArchContrastiveHead(BaseModule):
 
     * ``batch_negatives``: the batch's other positives are negatives too.
       Without them the online-online pair ``('cnn_q', 'trans_q')``
-      collapsed (term 0.03, cosine between different clips 1.00): one point
-      away from the slow queue was the cheapest solution.
+      collapses (its term near 0, every clip at one point): one point away
+      from the slow queue is the cheapest solution.
     * ``mask_same_video``: a query never meets a key of its own video as a
       negative (the queue holds most videos of a small collection).
 

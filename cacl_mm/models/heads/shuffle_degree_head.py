@@ -24,11 +24,11 @@ class ShuffleDegreeHead(BaseModule):
 
     * ``'difference'`` (default): ``[|f_twin - f_orig| | f_twin - f_orig]``
       (same width). The distance is a property of the *pair*; two different
-      clips differ far more (relative feature difference 0.7-1.1) than a
-      clip and its twin (0.13-0.54), so an MLP on the concatenation fits clip
-      content and stays at chance (measured: ``loss_sdp`` stuck at ln T for
-      400 iterations), while the difference removes the content the twins
-      share and the head learns.
+      clips differ far more than a clip and its twin, so an MLP on the
+      concatenation fits clip content and stays at chance (``loss_sdp`` at
+      ln T), while the difference removes the content the twins share and
+      the head learns (docs/design.md, "Differences from the released
+      code").
     * ``'concat'``: the paper's ``[f_orig | f_twin]``.
 
     Args:

@@ -20,10 +20,9 @@ class ProjectionNeck(BaseModule):
     With ``norm=True`` (default) the hidden layer is batch-normalised, as in
     SimCLR and MoCo v3; ``norm=False`` is MoCo v2's plain MLP. Why it
     matters here: pooled ReLU features of a freshly initialised 3D CNN point
-    in nearly one direction (mean cosine 0.995 between different clips on
-    the demo benchmark), and the Transformer's LayerNorm-ed CLS outputs too,
-    so a plain MLP maps every clip to one embedding (measured cosine 0.999
-    at iteration 5) and InfoNCE has no gradient to leave that point.
+    in nearly one direction, and the Transformer's LayerNorm-ed CLS outputs
+    too, so a plain MLP maps every clip to one embedding within a few steps
+    and InfoNCE has no gradient to leave that point (docs/design.md).
     Centring the hidden layer over the batch spreads the embeddings from the
     first step.
 

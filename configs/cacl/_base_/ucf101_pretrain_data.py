@@ -70,10 +70,9 @@ train_dataloader = dict(
     pin_memory=True,
     # False: EpochSeedHook reseeds the workers per epoch, so --resume
     # reproduces the uninterrupted run exactly. The cost is one wait for
-    # fresh workers per epoch: 0.5 s for the first batch of 2 workers on
-    # 320x240 XVID videos (CPU, tools/gpu_first_run.py's
-    # worker_startup_seconds, which measures it on yours), against 149
-    # steps per epoch: about 1-2% where a step takes 0.2-0.3 s.
+    # fresh workers per epoch, small against an epoch of UCF101 steps;
+    # tools/gpu_first_run.py's worker_startup_seconds measures it on your
+    # machine (docs/reliability.md).
     persistent_workers=False,
     # MoCo drops the last incomplete batch: shuffle-BN needs equal batches
     # and a one-clip batch cannot be batch-normalised.

@@ -242,3 +242,9 @@ def test_query_neighbour_sources_reads_the_saved_features(tmp_path):
         query_features=np.ones((4, 2), np.float32),
         query_labels=np.array([1, 0, 0, 1]))  # not the list's order
     assert query_neighbour_sources(str(features), str(query_list)) is None
+    query_list.write_text(names[0] + '\n')  # one video has no neighbour
+    np.savez(
+        features,
+        query_features=np.ones((1, 2), np.float32),
+        query_labels=np.array([0]))
+    assert query_neighbour_sources(str(features), str(query_list)) is None

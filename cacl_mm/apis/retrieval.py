@@ -138,7 +138,8 @@ def query_neighbour_sources(features_file: str,
     labels = [label for _, label in videos]
     # The metric saves the queries in list order; anything else (another
     # list, a sharded run) is not scored rather than scored wrongly.
-    if groups is None or labels != data['query_labels'].tolist():
+    if groups is None or len(groups) < 2 or \
+            labels != data['query_labels'].tolist():
         return None
     return neighbour_sources(
         torch.from_numpy(data['query_features']),

@@ -1,6 +1,6 @@
 """Export, fine-tuning, linear probe, CACL backbones in MMAction2 configs."""
+import functools
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -9,24 +9,16 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS
-from helpers import CONFIG_TINY, REPO, SUBPROCESS_ENV
+import helpers
+from helpers import CONFIG_TINY, REPO
 
 EXPORT = osp.join(REPO, 'tools', 'export_backbone.py')
 FINETUNE_TINY = osp.join(REPO, 'configs', 'finetune',
                          'r3d_tiny_motion10_split1.py')
-ENV = SUBPROCESS_ENV  # test-only modules (the probe hook) importable
 
-
-def run(cmd, timeout=600):
-    proc = subprocess.run(
-        cmd,
-        cwd=REPO,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    return proc
-
+#: helpers.run in the repository with SUBPROCESS_ENV (test-only modules,
+#: the probe hook, importable); each test reads the exit code itself.
+run = functools.partial(helpers.run, check=False)
 
 #: Each 3D backbone family: its CACL pretraining config and the MMAction2
 #: recognition config that takes the exported backbone (MMAction2's own zoo

@@ -31,7 +31,13 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 
 venv: $(STAMP)
 
+# yapf's grammar cache is written before processes start in parallel: yapf
+# 0.43 can otherwise hand one of them a half-written pickle (cacl_mm/compat.py,
+# workaround 11).
+YAPF_CACHE := $(VPY) cacl_mm/compat.py --prepare-yapf-cache
+
 test: $(STAMP)
+	@$(YAPF_CACHE)
 	$(VPY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) tests
 
 # `make lint`: OpenMMLab's checks (flake8, isort, yapf) through pre-commit's
@@ -44,6 +50,7 @@ $(LINT_STAMP): requirements-lint.txt
 	@touch $(LINT_STAMP)
 
 lint: $(LINT_STAMP)
+	@$(YAPF_CACHE)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VPY) -m pre_commit run --all-files --show-diff-on-failure
 
 demo: $(STAMP)

@@ -65,13 +65,28 @@ before anything imports :mod:`mmaction.models`.
     ``FormatCode`` is a function of the text and the style, so
     :func:`format_config_code` remembers its last results: the same text
     gives the same formatted text, formatted once per process.
+11. yapf 0.43.0 (which mmengine imports for ``Config``) caches its two
+    grammars as pickles in the user cache directory, and its
+    ``Grammar.dump`` renames the temporary file into place *before* closing
+    it: a yapf starting at that moment (pre-commit runs several in
+    parallel; so do pytest workers and DDP ranks, through mmengine) reads
+    an empty pickle and dies at import with ``EOFError: Ran out of input``,
+    and a writer killed in that window leaves the empty file for good.
+    :func:`prepare_yapf_grammar_cache` checks both pickles and rewrites a
+    missing, stale or unreadable one atomically (closed, then
+    ``os.replace``), without importing yapf. ``make lint`` and ``make
+    test`` run it (``python cacl_mm/compat.py --prepare-yapf-cache``)
+    before starting processes in parallel; a valid cache is left as it is.
 """
 from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
 import os.path as osp
+import pickle
 import sys
+import tempfile
 import types
 from typing import List, Tuple
 
@@ -475,6 +490,79 @@ def memoize_config_formatting() -> bool:
     return True
 
 
+#: yapf's grammar sources, in ``yapf_third_party/_ylib2to3``.
+YAPF_GRAMMAR_FILES = ('Grammar.txt', 'PatternGrammar.txt')
+
+
+def yapf_grammar_cache_paths() -> List[Tuple[str, str]]:
+    """yapf's grammar sources and the pickle paths yapf caches them at.
+
+    The paths are computed as yapf 0.43's ``driver._generate_pickle_name``
+    does, without importing yapf (whose import loads those very pickles).
+
+    Returns:
+        list[tuple[str, str]]: ``(grammar_txt, pickle_path)`` per grammar;
+        empty when yapf is not installed.
+    """
+    from importlib import metadata
+    spec = importlib.util.find_spec('yapf_third_party._ylib2to3')
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    from platformdirs import user_cache_dir
+    source_dir = list(spec.submodule_search_locations)[0]
+    cache_dir = user_cache_dir(
+        appname='YAPF', appauthor='Google', version=metadata.version('yapf'))
+    python = '.'.join(map(str, sys.version_info))
+    return [(osp.join(source_dir, name),
+             osp.join(cache_dir,
+                      osp.splitext(name)[0] + '-py' + python + '.pickle'))
+            for name in YAPF_GRAMMAR_FILES]
+
+
+def _grammar_pickle_is_usable(grammar_txt: str, pickle_path: str) -> bool:
+    # yapf regenerates (racily) a pickle older than its source; so do we
+    if not osp.isfile(pickle_path) or (osp.getmtime(pickle_path)
+                                       < osp.getmtime(grammar_txt)):
+        return False
+    try:
+        with open(pickle_path, 'rb') as f:
+            return isinstance(pickle.load(f), dict)
+    except Exception:  # truncated or foreign: any failure means rewrite
+        return False
+
+
+def prepare_yapf_grammar_cache() -> List[str]:
+    """Write yapf's grammar pickles completely before yapf runs (11).
+
+    Safe to run in several processes at once: each writes its own temporary
+    file, closes it and replaces the target, so a reader sees no file or a
+    whole one.
+
+    Returns:
+        list[str]: the pickle paths written now (empty when the cache was
+        already valid or yapf is not installed).
+    """
+    written = []
+    for grammar_txt, pickle_path in yapf_grammar_cache_paths():
+        if _grammar_pickle_is_usable(grammar_txt, pickle_path):
+            continue
+        from yapf_third_party._ylib2to3.pgen2 import pgen
+        grammar = pgen.generate_grammar(grammar_txt)
+        os.makedirs(osp.dirname(pickle_path), exist_ok=True)
+        fd, tmp_path = tempfile.mkstemp(
+            dir=osp.dirname(pickle_path), suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                pickle.dump(grammar.__dict__, f, pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp_path, pickle_path)
+        except BaseException:
+            if osp.exists(tmp_path):
+                os.remove(tmp_path)
+            raise
+        written.append(pickle_path)
+    return written
+
+
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
     silence_mmcv_lite_ops_warning()
@@ -486,3 +574,18 @@ def apply_all() -> None:
     patch_r2plus1d_pool1()
     patch_config_package_lookup()
     memoize_config_formatting()
+
+
+if __name__ == '__main__':
+    # ``python cacl_mm/compat.py --prepare-yapf-cache``: runs without
+    # importing cacl_mm (and so torch), as ``make lint`` needs on a machine
+    # with only the lint tools installed.
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--prepare-yapf-cache',
+        action='store_true',
+        help='write yapf\'s grammar cache completely (workaround 11)')
+    if parser.parse_args().prepare_yapf_cache:
+        for path in prepare_yapf_grammar_cache():
+            print(f'yapf grammar cache written: {path}')

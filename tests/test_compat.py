@@ -1,4 +1,5 @@
 import os
+import os.path as osp
 import pickle
 import sys
 
@@ -267,3 +268,73 @@ def test_config_text_is_formatted_once_and_exactly_as_yapf_does(monkeypatch):
     compat.format_config_code('a=1\n', style_config='pep8', filename='a.py')
     assert len(calls) == 4
     assert compat.memoize_config_formatting() is False  # already applied
+
+
+def test_yapf_cache_paths_are_yapfs_own(tmp_path, monkeypatch):
+    from yapf_third_party._ylib2to3.pgen2 import driver
+
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    paths = compat.yapf_grammar_cache_paths()
+    assert [osp.basename(g)
+            for g, _ in paths] == list(compat.YAPF_GRAMMAR_FILES)
+    for grammar_txt, pickle_path in paths:
+        assert osp.isfile(grammar_txt)
+        assert pickle_path.startswith(str(tmp_path) + os.sep)
+        assert pickle_path == driver._generate_pickle_name(grammar_txt)
+
+
+def test_torn_yapf_cache_is_rewritten_by_the_make_step(tmp_path, monkeypatch):
+    import subprocess
+
+    from yapf_third_party._ylib2to3.pgen2 import pgen
+
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    env = dict(os.environ)
+    import_yapf = [sys.executable, '-c', 'import yapf']
+    # the Makefile's command (with -X importtime, to see what it imports),
+    # from a directory without cacl_mm on the path
+    prepare = [
+        sys.executable, '-X', 'importtime',
+        osp.join(REPO, 'cacl_mm/compat.py'), '--prepare-yapf-cache'
+    ]
+    paths = compat.yapf_grammar_cache_paths()
+    pickle_dir = osp.dirname(paths[0][1])
+    os.makedirs(pickle_dir)
+    for _, pickle_path in paths:  # what a rename before close leaves
+        open(pickle_path, 'wb').close()
+    broken = subprocess.run(
+        import_yapf, env=env, capture_output=True, text=True)
+    assert broken.returncode != 0 and 'EOFError' in broken.stderr
+
+    fixed = subprocess.run(
+        prepare, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.count('yapf grammar cache written') == 2
+    imported = {
+        line.rsplit('|', 1)[-1].strip()
+        for line in fixed.stderr.splitlines() if line.startswith('import')
+    }
+    assert 'yapf_third_party._ylib2to3.pgen2.pgen' in imported
+    assert not {'torch', 'yapf', 'cacl_mm', 'mmengine'} & imported
+    for grammar_txt, pickle_path in paths:
+        with open(pickle_path, 'rb') as f:
+            assert pickle.load(f) == pgen.generate_grammar(
+                grammar_txt).__dict__
+    assert subprocess.run(import_yapf, env=env).returncode == 0
+    assert sorted(os.listdir(pickle_dir)) == sorted(
+        osp.basename(p) for _, p in paths)  # no temporary file left
+
+    # a valid cache is left as it is
+    mtimes = [os.stat(p).st_mtime_ns for _, p in paths]
+    again = subprocess.run(prepare, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout == ''
+    assert mtimes == [os.stat(p).st_mtime_ns for _, p in paths]
+
+
+def test_yapf_cache_older_than_its_grammar_is_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    assert len(compat.prepare_yapf_grammar_cache()) == 2
+    grammar_txt, pickle_path = compat.yapf_grammar_cache_paths()[0]
+    os.utime(pickle_path, (0, 0))  # older than Grammar.txt: yapf regenerates
+    assert compat.prepare_yapf_grammar_cache() == [pickle_path]
+    assert os.path.getmtime(pickle_path) >= os.path.getmtime(grammar_txt)

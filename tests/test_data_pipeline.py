@@ -2,10 +2,11 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmaction.registry import DATASETS, TRANSFORMS
+from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from helpers import CONFIG_TINY
 
 
@@ -108,7 +109,17 @@ def test_tiny_config_pipeline_on_a_real_video(tiny_dataset):
     dataset = DATASETS.build(cfg)
     np.random.seed(0)
     sample = dataset[0]
-    assert tuple(sample['inputs'].shape) == (2, 3, 8, 32, 32)
+    # the workers ship the decoded clip once, as uint8, and each view's draws
+    assert tuple(sample['inputs'].shape) == (1, 3, 8, 48, 64)
+    assert sample['inputs'].dtype == torch.uint8
+    assert tuple(sample['data_samples'].view_augmentations.shape) == (2, 19)
+    # the model's data preprocessor builds the two views
+    preprocessor = MODELS.build(
+        Config.fromfile(CONFIG_TINY).model.data_preprocessor)
+    batch = preprocessor(
+        dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]),
+        training=True)
+    assert tuple(batch['inputs'].shape) == (1, 2, 3, 8, 32, 32)
     data_sample = sample['data_samples']
     order = np.asarray(data_sample.shuffle_order)
     assert sorted(order.tolist()) == list(range(8))

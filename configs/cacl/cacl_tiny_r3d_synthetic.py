@@ -64,33 +64,19 @@ custom_hooks = [
 # MoveRight. The crop keeps >= 70% of the frame: the object can be anywhere
 # on the scene, and smaller crops often left it out of one view, the two
 # views then sharing only the background.
-view_pipeline = [
-    dict(type='RandomResizedCrop', area_range=(0.7, 1.0)),
-    dict(type='Resize', scale=(32, 32), keep_ratio=False),
-    dict(
-        type='mmcv.RandomApply',
-        prob=0.8,
-        transforms=[
-            dict(
-                type='mmaction.ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.4,
-                hue=0.1)
-        ]),
-    dict(
-        type='mmcv.RandomApply',
-        prob=0.2,
-        transforms=[
-            dict(
-                type='mmaction.ColorJitter',
-                brightness=0,
-                contrast=0,
-                saturation=(0., 0.),
-                hue=0)
-        ]),
-    dict(type='FormatShape', input_format='NCTHW'),
-]
+view_augmentations = dict(
+    type='DrawViewAugmentations',
+    num_views=2,
+    resize_scale=None,
+    area_range=(0.7, 1.0),
+    out_size=32,
+    flip_ratio=0.0,
+    jitter_prob=0.8,
+    brightness=0.4,
+    contrast=0.4,
+    saturation=0.4,
+    hue=0.1,
+    grayscale_prob=0.2)
 train_pipeline = [
     dict(type='DecordInit'),
     dict(
@@ -100,10 +86,12 @@ train_pipeline = [
         num_clips=1),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED'),
-    dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
+    view_augmentations,
+    dict(type='FormatShape', input_format='NCTHW'),
     dict(
         type='PackActionInputs',
-        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
+        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx',
+                        'view_augmentations')),
 ]
 train_dataloader = dict(
     batch_size=16,

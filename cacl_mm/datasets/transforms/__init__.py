@@ -1,4 +1,9 @@
 from .multi_view import MultiViewClip
 from .shuffle_by_med import MEDPermutationSampler, ShuffleByMED
+from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
+                                DrawViewAugmentations)
 
-__all__ = ['ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip']
+__all__ = [
+    'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip',
+    'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS'
+]

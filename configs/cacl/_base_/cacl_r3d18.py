@@ -67,8 +67,9 @@ model = dict(
         num_classes=16,  # T classes for T frames
         hidden_channels=512,
         loss_weight=1.0),
+    # builds the two views of every clip (DrawViewAugmentations' draws)
     data_preprocessor=dict(
-        type='ActionDataPreprocessor',
+        type='ViewAugmentDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         format_shape='NCTHW'))

@@ -16,37 +16,25 @@ clip_span = (clip_len - 1) * frame_interval + 1
 # One decode per sample; ShuffleByMED only chooses the order, the model
 # builds the shuffled twin by indexing the augmented clip. Each view: one
 # crop, flip, colour jitter (p 0.8) and grayscale (p 0.2) for all its frames,
-# the released code's augmentation. MMAction2 has no video grayscale:
-# ColorJitter with saturation (0, 0) is one, mmcv's RandomApply draws p.
-view_pipeline = [
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='RandomResizedCrop', area_range=(0.2, 1.0)),
-    dict(type='Resize', scale=(112, 112), keep_ratio=False),  # paper: 112x112
-    dict(type='Flip', flip_ratio=0.5),
-    dict(
-        type='mmcv.RandomApply',
-        prob=0.8,
-        transforms=[
-            dict(
-                type='mmaction.ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.4,
-                hue=0.1)
-        ]),
-    dict(
-        type='mmcv.RandomApply',
-        prob=0.2,
-        transforms=[
-            dict(
-                type='mmaction.ColorJitter',
-                brightness=0,
-                contrast=0,
-                saturation=(0., 0.),
-                hue=0)
-        ]),
-    dict(type='FormatShape', input_format='NCTHW'),
-]
+# the released code's augmentation. The workers only decode and draw each
+# view's parameters (DrawViewAugmentations, with MMAction2's own crop and
+# jitter draws); the model's ViewAugmentDataPreprocessor applies them to the
+# whole batch on its device. Same distributions as MMAction2's per-view
+# Resize / RandomResizedCrop / Flip / ColorJitter pipeline, at a fraction of
+# the worker's CPU time (docs/pipeline.md).
+view_augmentations = dict(
+    type='DrawViewAugmentations',
+    num_views=2,
+    resize_scale=(-1, 128),
+    area_range=(0.2, 1.0),
+    out_size=112,  # paper: 112x112
+    flip_ratio=0.5,
+    jitter_prob=0.8,
+    brightness=0.4,
+    contrast=0.4,
+    saturation=0.4,
+    hue=0.1,
+    grayscale_prob=0.2)
 train_pipeline = [
     dict(type='DecordInit'),
     dict(
@@ -56,11 +44,13 @@ train_pipeline = [
         num_clips=1),
     dict(type='DecordDecode'),
     dict(type='ShuffleByMED'),
-    dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
+    view_augmentations,
+    dict(type='FormatShape', input_format='NCTHW'),
     # sample_idx: the queue never offers a clip its own video's keys
     dict(
         type='PackActionInputs',
-        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx')),
+        algorithm_keys=('shuffle_order', 'med_label', 'sample_idx',
+                        'view_augmentations')),
 ]
 train_dataloader = dict(
     # per GPU: 8 x 8 GPUs = 64, the paper's batch; on 1 or 4 GPUs set 64 or

@@ -1,0 +1,3 @@
+from .view_augment_data_preprocessor import ViewAugmentDataPreprocessor
+
+__all__ = ['ViewAugmentDataPreprocessor']

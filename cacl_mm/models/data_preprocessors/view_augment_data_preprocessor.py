@@ -1,0 +1,71 @@
+"""``ViewAugmentDataPreprocessor``: the views' augmentation, batched."""
+from __future__ import annotations
+from typing import List, Tuple
+
+import torch
+from mmaction.models.data_preprocessors import ActionDataPreprocessor
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+
+from ..utils.view_augment import color_views, crop_views
+
+
+@MODELS.register_module()
+class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
+    """``ActionDataPreprocessor`` that first builds each sample's views.
+
+    Where the samples carry ``view_augmentations`` (drawn in the data
+    workers by ``DrawViewAugmentations``), each uint8 (1, C, T, H, W) clip
+    becomes its (V, C, T, h, w) views here, on the model's device: resize,
+    crop, resize and flip per sample, then colour jitter and grayscale of
+    all B x V views at once. The workers then only decode, and the
+    per-pixel work runs batched in torch (on the GPU when training on one)
+    instead of MMAction2's per-frame numpy. Batches without
+    ``view_augmentations`` (validation, test) are preprocessed exactly as
+    by ``ActionDataPreprocessor``.
+
+    Args:
+        **kwargs: ``ActionDataPreprocessor``'s (mean, std, format_shape ...);
+            ``format_shape`` must be ``'NCTHW'``.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault('format_shape', 'NCTHW')
+        if kwargs['format_shape'] != 'NCTHW':
+            raise ValueError('ViewAugmentDataPreprocessor: format_shape must '
+                             f"be 'NCTHW', got {kwargs['format_shape']!r}")
+        super().__init__(**kwargs)
+
+    def preprocess(self,
+                   inputs: List[torch.Tensor],
+                   data_samples: SampleList,
+                   training: bool = False) -> Tuple:
+        """Build the views of every sample, then normalise as MMAction2.
+
+        Args:
+            inputs (list[Tensor]): (1, C, T, H, W) uint8 clips (sizes may
+                differ between samples).
+            data_samples (list[ActionDataSample]): with
+                ``view_augmentations`` (V, 19) to build views.
+
+        Returns:
+            tuple: (B, V, C, T, h, w) float inputs and the data samples.
+        """
+        if not data_samples or 'view_augmentations' not in data_samples[0]:
+            return super().preprocess(inputs, data_samples, training)
+        rows = [
+            torch.as_tensor(sample.view_augmentations)
+            for sample in data_samples
+        ]
+        views = []
+        for clip, sample_rows in zip(inputs, rows):
+            if clip.dim() != 5 or clip.shape[0] != 1:
+                raise ValueError(
+                    'ViewAugmentDataPreprocessor expects one (1, C, T, H, W) '
+                    "clip per sample (SampleFrames num_clips=1, FormatShape "
+                    f"'NCTHW'), got {tuple(clip.shape)}")
+            views.append(crop_views(clip[0], sample_rows))
+        num_views = rows[0].shape[0]
+        batch = color_views(torch.cat(views), torch.cat(rows))
+        batch = batch.view(len(views), num_views, *batch.shape[1:])
+        return super().preprocess(list(batch), data_samples, training)

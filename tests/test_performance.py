@@ -215,8 +215,29 @@ def test_benchmark_writes_every_figure(tmp_path):
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.load(open(out))
-    for key in ('shuffle_us_t16', 'shuffle_us_t32', 'pipeline_ratio',
-                'ratio_vs_floor', 'ratio_vs_no_transformer',
+    pipeline = report['pipeline']
+    assert pipeline['videos']['count'] == 2
+    assert set(pipeline['ms_per_clip']) == {
+        'cacl', 'cacl_per_frame', 'mmaction_one_view', 'floor_decord',
+        'floor_pyav'
+    }
+    assert all(v > 0 for v in pipeline['ms_per_clip'].values())
+    # every stage of each pipeline is timed, each under its own name
+    assert set(pipeline['stages_ms']['cacl']) == {
+        'open', 'sample', 'decode', 'shuffle', 'draw', 'format', 'pack'
+    }
+    assert {'crop/resize', 'jitter', 'grayscale'} <= set(
+        pipeline['stages_ms']['cacl_per_frame'])
+    assert 'flip' in pipeline['stages_ms']['mmaction_one_view']
+    assert pipeline['ratio_to_decode_floor']['cacl'] == pytest.approx(
+        pipeline['ms_per_clip']['cacl'] /
+        pipeline['ms_per_clip']['floor_decord'])
+    assert set(pipeline['dataloader_clips_per_s']) == {
+        f'{p}_{w}_workers'
+        for p in ('cacl', 'cacl_per_frame') for w in (1, 2)
+    }
+    assert pipeline['device_augmentation_ms_per_clip'] > 0
+    for key in ('shuffle_us_t16', 'shuffle_us_t32', 'ratio_vs_floor', 'ratio_vs_no_transformer',
                 'ratio_naive_over_cacl', 'ratio_vs_supervised'):
         assert isinstance(report[key], float) and report[key] > 0, key
     assert set(report['step_s']) == {

@@ -7,11 +7,10 @@ puts them side by side as ratios. Nothing here asserts a speed.
 from __future__ import annotations
 import copy
 import os
-import os.path as osp
 import statistics
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 import numpy as np
 import torch
@@ -140,71 +139,6 @@ def bench_shuffle(clip_len: int, calls: int) -> Dict[str, float]:
 
     baseline = time_per_call_us(released_style, max(calls // 10, 100))
     return dict(ours_us=ours, released_style_us=baseline)
-
-
-# ---------------------------------------------------------------- pipeline
-def write_videos(folder: str, count: int, size: tuple,
-                 frames: int) -> List[str]:
-    """XVID .avi files (UCF101's container) of moving noise."""
-    from ..datasets.motion_benchmark import write_video
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(count):
-        base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
-        clip = np.stack([np.roll(base, 3 * t, axis=1) for t in range(frames)])
-        path = osp.join(folder, f'v_{i:02d}.avi')
-        write_video(path, clip)
-        paths.append(path)
-    return paths
-
-
-def standard_pipeline(clip_len: int, frame_interval: int, crop: int) -> list:
-    """MMAction2's single-view recognition training pipeline."""
-    return [
-        dict(type='DecordInit'),
-        dict(
-            type='SampleFrames',
-            clip_len=clip_len,
-            frame_interval=frame_interval,
-            num_clips=1),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, int(round(crop * 128 / 112)))),
-        dict(type='RandomResizedCrop'),
-        dict(type='Resize', scale=(crop, crop), keep_ratio=False),
-        dict(type='Flip', flip_ratio=0.5),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs'),
-    ]
-
-
-def bench_pipeline(cfg, videos: List[str], rounds: int) -> Dict[str, float]:
-    """Clips/s of the CACL and the standard pipeline, one process."""
-    from mmengine.dataset import Compose
-
-    from ..apis.config_utils import crop_size_of, find_transform
-    dataset = cfg.train_dataloader.dataset
-    sampler = find_transform(dataset, 'SampleFrames')
-    pipelines = dict(
-        cacl=Compose(copy.deepcopy(dataset.pipeline)),
-        standard=Compose(
-            standard_pipeline(sampler['clip_len'], sampler['frame_interval'],
-                              crop_size_of(dataset))))
-    np.random.seed(0)
-    out = {}
-    for name, pipeline in pipelines.items():
-        pipeline(
-            dict(filename=videos[0], label=0, start_index=0,
-                 modality='RGB'))  # warm decoder and buffers
-        start = time.perf_counter()
-        for _ in range(rounds):
-            for path in videos:
-                pipeline(
-                    dict(
-                        filename=path, label=0, start_index=0, modality='RGB'))
-        out[f'{name}_clips_per_s'] = rounds * len(videos) / (
-            time.perf_counter() - start)
-    out['ratio'] = out['cacl_clips_per_s'] / out['standard_clips_per_s']
-    return out
 
 
 # ------------------------------------------------------------------ models

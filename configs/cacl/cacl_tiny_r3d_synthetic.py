@@ -78,7 +78,8 @@ view_augmentations = dict(
     hue=0.1,
     grayscale_prob=0.2)
 train_pipeline = [
-    dict(type='DecordInit'),
+    # DecordInit reading local files by path (cheaper per clip)
+    dict(type='LocalDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
@@ -104,7 +105,7 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='LocalDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,

@@ -1,3 +1,4 @@
+from .local_decord_init import LocalDecordInit
 from .multi_view import MultiViewClip
 from .shuffle_by_med import MEDPermutationSampler, ShuffleByMED
 from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
@@ -5,5 +6,5 @@ from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
 
 __all__ = [
     'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip',
-    'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS'
+    'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS', 'LocalDecordInit'
 ]

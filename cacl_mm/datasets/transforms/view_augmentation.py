@@ -8,7 +8,7 @@ paper's views) and ships the decoded clip once, as uint8.
 applies them to the whole batch on the model's device.
 """
 from __future__ import annotations
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -96,11 +96,13 @@ class DrawViewAugmentations(BaseTransform):
                 raise ValueError(f'DrawViewAugmentations: {name} must be in '
                                  f'[0, 1], got {p}')
         self.num_views = num_views
+        self.resize_scale = (None if resize_scale is None else
+                             tuple(resize_scale))
+        # Resize's own reading of (-1, s): short side s, any long side
+        self._rescale = None
         if resize_scale is not None:
-            # Resize's own reading of (-1, s): short side s, any long side
             short, long = min(resize_scale), max(resize_scale)
-            resize_scale = (np.inf, long) if short == -1 else (long, short)
-        self.resize_scale = resize_scale
+            self._rescale = (np.inf, long) if short == -1 else (long, short)
         self.area_range = tuple(area_range)
         self.aspect_ratio_range = tuple(aspect_ratio_range)
         self.out_size = ((out_size, out_size) if isinstance(out_size, int)
@@ -118,7 +120,7 @@ class DrawViewAugmentations(BaseTransform):
         h, w = img_shape
         if self.resize_scale is None:
             return h, w
-        new_w, new_h = mmcv.rescale_size((w, h), self.resize_scale)
+        new_w, new_h = mmcv.rescale_size((w, h), self._rescale)
         return new_h, new_w
 
     def draw(self, img_shape: Tuple[int, int]) -> np.ndarray:
@@ -147,6 +149,55 @@ class DrawViewAugmentations(BaseTransform):
             [self.draw(img_shape) for _ in range(self.num_views)]).astype(
                 np.float32)
         return results
+
+    def per_frame_pipeline(self) -> List[dict]:
+        """MMAction2's per-view pipeline that draws the same distributions.
+
+        What a view cost before this transform: ``MultiViewClip`` with
+        these transforms (numpy / OpenCV, frame by frame, in the workers).
+        The benchmark times it and the equivalence tests draw from it.
+        """
+        views = []
+        if self.resize_scale is not None:
+            views.append(
+                dict(type='Resize', scale=self.resize_scale, keep_ratio=True))
+        views += [
+            dict(
+                type='RandomResizedCrop',
+                area_range=self.area_range,
+                aspect_ratio_range=self.aspect_ratio_range),
+            dict(type='Resize', scale=self.out_size, keep_ratio=False),
+            dict(type='Flip', flip_ratio=self.flip_ratio),
+            dict(
+                type='mmcv.RandomApply',
+                prob=self.jitter_prob,
+                transforms=[
+                    dict(
+                        type='mmaction.ColorJitter',
+                        brightness=self.brightness,
+                        contrast=self.contrast,
+                        saturation=self.saturation,
+                        hue=self.hue)
+                ]),
+            dict(
+                type='mmcv.RandomApply',
+                prob=self.grayscale_prob,
+                transforms=[
+                    dict(
+                        type='mmaction.ColorJitter',
+                        brightness=(1., 1.),
+                        contrast=(1., 1.),
+                        saturation=(0., 0.),
+                        hue=(0., 0.))
+                ]),
+            dict(type='FormatShape', input_format='NCTHW'),
+        ]
+        return [
+            dict(
+                type='MultiViewClip',
+                num_views=self.num_views,
+                transforms=views)
+        ]
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_views={self.num_views}, '

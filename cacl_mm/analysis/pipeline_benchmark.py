@@ -1,0 +1,481 @@
+"""The data pipeline against its decode floor, on UCF101-like files.
+
+Behind ``tools/benchmark.py --pipeline``. Everything is measured in one
+process and one run, interleaved over rounds, as CPU time of the process
+(``time.process_time``: what a data worker spends, whatever else the
+machine runs):
+
+* the decode floor: opening a file and decoding only the frames a clip
+  needs, with decord (by path) and with PyAV;
+* each stage of a pipeline (open, sample, decode, shuffle, crop/resize,
+  flip, jitter, grayscale, format, pack, draw) per clip, for the config's
+  pipeline, the per-frame pipeline it replaced and MMAction2's one-view
+  recognition pipeline;
+* the collate of a batch, and the device-side view augmentation
+  (``ViewAugmentDataPreprocessor``) per clip on the given device;
+* the DataLoader's clips/s with 1 and 2 workers.
+
+Nothing here asserts a speed; ``tools/benchmark.py`` writes the figures.
+"""
+from __future__ import annotations
+import collections
+import copy
+import os.path as osp
+import statistics
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+#: UCF101's videos: 320x240 XVID at 25 fps, about 0.5-0.7 Mbit/s, 4-10 s.
+UCF101_LIKE = dict(
+    width=320, height=240, fps=25, bit_rate=660_000, seconds=(4.0, 10.0))
+
+#: Stage of each transform type, as the report names them.
+STAGES = {
+    'DecordInit': 'open',
+    'LocalDecordInit': 'open',
+    'SampleFrames': 'sample',
+    'DecordDecode': 'decode',
+    'ShuffleByMED': 'shuffle',
+    'Resize': 'crop/resize',
+    'RandomResizedCrop': 'crop/resize',
+    'Flip': 'flip',
+    'FormatShape': 'format',
+    'PackActionInputs': 'pack',
+    'DrawViewAugmentations': 'draw',
+}
+
+
+def write_ucf101_like_videos(folder: str,
+                             count: int,
+                             seed: int = 0,
+                             size: Tuple[int, int] = (320, 240),
+                             bit_rate: int = UCF101_LIKE['bit_rate']
+                             ) -> List[str]:
+    """UCF101-like files: textured moving scenes, XVID at UCF101's bitrate.
+
+    The motion benchmark's renderer (busy texture, camera pan, noise) at
+    width x width, cropped to ``size`` (w, h), 4-10 s at 25 fps, encoded by
+    PyAV's MPEG-4 Part 2 encoder tagged XVID at ``bit_rate`` (UCF101's
+    660 kbit/s at 320x240) with a 12-frame GOP.
+
+    Returns:
+        list[str]: the paths, ``v_NN.avi``.
+    """
+    import av
+
+    from ..datasets.motion_benchmark.render import (group_nuisance,
+                                                    render_video)
+    from ..datasets.motion_benchmark.spec import CLASSES, BenchmarkSpec
+    spec_rng = np.random.default_rng(seed)
+    width, height = size
+    top = (width - height) // 2
+    paths = []
+    for index in range(count):
+        seconds = spec_rng.uniform(*UCF101_LIKE['seconds'])
+        spec = BenchmarkSpec(
+            size=width,
+            num_frames=int(seconds * UCF101_LIKE['fps']),
+            fps=UCF101_LIKE['fps'],
+            texture='busy',
+            camera_motion=0.5,
+            seed=seed)
+        frames = render_video(CLASSES[index % len(CLASSES)],
+                              np.random.default_rng([seed, index]),
+                              group_nuisance(spec, 1 + index % 5), spec)
+        frames = frames[:, top:top + height]
+        path = osp.join(folder, f'v_{index:02d}.avi')
+        with av.open(path, 'w') as container:
+            stream = container.add_stream('mpeg4', rate=UCF101_LIKE['fps'])
+            stream.width, stream.height = width, height
+            stream.pix_fmt = 'yuv420p'
+            stream.bit_rate = bit_rate
+            stream.codec_context.gop_size = 12
+            stream.codec_context.codec_tag = 'XVID'
+            for frame in frames:
+                container.mux(
+                    stream.encode(
+                        av.VideoFrame.from_ndarray(frame, format='bgr24')))
+            container.mux(stream.encode())
+        paths.append(path)
+    return paths
+
+
+def video_bitrates_kbps(paths: Sequence[str]) -> List[float]:
+    """Mean bitrate of each file, kbit/s."""
+    import decord
+    rates = []
+    for path in paths:
+        reader = decord.VideoReader(path)
+        seconds = len(reader) / reader.get_avg_fps()
+        rates.append(osp.getsize(path) * 8 / seconds / 1e3)
+    return rates
+
+
+# ----------------------------------------------------------------- floors
+def clip_indices(num_frames: int, clip_len: int, frame_interval: int,
+                 rng: np.random.Generator) -> List[int]:
+    """The frames one training clip reads, at a random start."""
+    span = (clip_len - 1) * frame_interval + 1
+    start = int(rng.integers(0, max(num_frames - span, 0) + 1))
+    return list(range(start, start + span, frame_interval))
+
+
+def decode_decord(path: str, clip_len: int, frame_interval: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Open by path, decode the clip's frames: (T, H, W, 3) RGB."""
+    import decord
+    reader = decord.VideoReader(path, num_threads=1)
+    frames = clip_indices(len(reader), clip_len, frame_interval, rng)
+    return reader.get_batch(frames).asnumpy()
+
+
+def decode_pyav(path: str, clip_len: int, frame_interval: int,
+                rng: np.random.Generator) -> np.ndarray:
+    """Open, seek to the keyframe before the clip, decode to its end."""
+    import av
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = 'NONE'
+        rate = stream.average_rate
+        frames = clip_indices(stream.frames, clip_len, frame_interval, rng)
+        wanted = set(frames)
+        container.seek(
+            int(frames[0] / rate / stream.time_base),
+            stream=stream,
+            backward=True)
+        out = []
+        for frame in container.decode(stream):
+            index = int(round(frame.pts * stream.time_base * rate))
+            if index in wanted:
+                out.append(frame.to_ndarray(format='rgb24'))
+            if index >= frames[-1]:
+                break
+    return np.stack(out)
+
+
+# ----------------------------------------------------------------- stages
+class StageClock:
+    """CPU time per stage of a pipeline, accumulated over calls.
+
+    Wraps each transform of an mmcv ``Compose`` (and of the transforms
+    inside ``MultiViewClip`` / ``RandomApply``), so that the pipeline runs
+    as built and each stage's share is its own.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: Dict[str, float] = collections.defaultdict(float)
+
+    def stage_of(self, transform) -> str:
+        name = type(transform).__name__
+        if name == 'RandomApply':
+            jitter = transform.transforms.transforms[0]
+            return ('grayscale'
+                    if tuple(jitter.saturation) == (0., 0.) else 'jitter')
+        return STAGES.get(name, name)
+
+    def wrap(self, transform, own: bool = True) -> None:
+        """Time ``transform``; its inner transforms are timed as theirs."""
+        inner = getattr(transform, 'pipeline', None)
+        if type(transform).__name__ == 'MultiViewClip':
+            for view_transform in inner.transforms:
+                self.wrap(view_transform)
+            own = False  # its time is its views' stages
+        if not own:
+            return
+        stage = self.stage_of(transform)
+        call = transform.transform
+        seconds = self.seconds
+
+        def timed(results):
+            start = time.process_time()
+            out = call(results)
+            seconds[stage] += time.process_time() - start
+            return out
+
+        transform.transform = timed
+
+    def wrap_all(self, compose) -> None:
+        for transform in compose.transforms:
+            self.wrap(transform)
+
+
+def build_pipeline(transforms: List[dict]):
+    """An mmcv ``Compose`` of ``transforms`` from mmaction's registry."""
+    from mmcv.transforms import Compose
+
+    from mmaction.registry import TRANSFORMS
+    return Compose([TRANSFORMS.build(copy.deepcopy(t)) for t in transforms])
+
+
+def video_info(path: str) -> dict:
+    return dict(filename=path, label=0, start_index=0, modality='RGB')
+
+
+def time_pipelines(pipelines: Dict[str, List[dict]],
+                   videos: Sequence[str],
+                   clip_len: int,
+                   frame_interval: int,
+                   rounds: int,
+                   seed: int = 0) -> Dict[str, dict]:
+    """Per-clip CPU time of each pipeline, its stages and the floors.
+
+    The pipelines and the two decode floors run interleaved, video by
+    video, for ``rounds`` passes, so that drift on the machine reaches
+    them alike.
+
+    Returns:
+        dict: per name, ``ms_per_clip`` (median over rounds),
+        ``stages_ms`` (mean per clip) and, for the floors, their name.
+    """
+    clocks = {name: StageClock() for name in pipelines}
+    built = {}
+    for name, transforms in pipelines.items():
+        built[name] = build_pipeline(transforms)
+        clocks[name].wrap_all(built[name])
+    floors: Dict[str, Callable] = dict(
+        floor_decord=decode_decord, floor_pyav=decode_pyav)
+    names = list(built) + list(floors)
+    per_round = {name: [] for name in names}
+    np.random.seed(seed)
+    rng = np.random.default_rng(seed)
+    for name in built:  # warm decoders, allocators and caches
+        built[name](video_info(videos[0]))
+    for name in clocks:
+        clocks[name].seconds.clear()
+    for _ in range(rounds):
+        spent = dict.fromkeys(names, 0.0)
+        for position, path in enumerate(videos):
+            # each video starts with another pipeline: no order bias
+            shift = position % len(names)
+            for name in names[shift:] + names[:shift]:
+                start = time.process_time()
+                if name in built:
+                    built[name](video_info(path))
+                else:
+                    floors[name](path, clip_len, frame_interval, rng)
+                spent[name] += time.process_time() - start
+        for name in names:
+            per_round[name].append(1e3 * spent[name] / len(videos))
+    clips = rounds * len(videos)
+    report = {}
+    for name in names:
+        entry = dict(ms_per_clip=statistics.median(per_round[name]))
+        if name in clocks:
+            entry['stages_ms'] = {
+                stage: 1e3 * seconds / clips
+                for stage, seconds in clocks[name].seconds.items()
+            }
+        report[name] = entry
+    return report
+
+
+def time_collate(pipeline: List[dict], videos: Sequence[str],
+                 batch: int) -> float:
+    """CPU ms per clip of mmengine's ``pseudo_collate`` on real samples."""
+    from mmengine.dataset import pseudo_collate
+    compose = build_pipeline(pipeline)
+    samples = [
+        compose(video_info(videos[i % len(videos)])) for i in range(batch)
+    ]
+    start = time.process_time()
+    repeats = 20
+    for _ in range(repeats):
+        pseudo_collate(samples)
+    return 1e3 * (time.process_time() - start) / (repeats * batch)
+
+
+def time_device_augmentation(pipeline: List[dict], preprocessor_cfg: dict,
+                             videos: Sequence[str], batch: int,
+                             device: torch.device) -> float:
+    """ms per clip of ``ViewAugmentDataPreprocessor`` on ``device``.
+
+    Wall time, synchronised: on a GPU this is the accelerator's time, on a
+    CPU the main process's.
+    """
+    from mmengine.dataset import pseudo_collate
+
+    from mmaction.registry import MODELS
+    compose = build_pipeline(pipeline)
+    data = pseudo_collate([
+        compose(video_info(videos[i % len(videos)])) for i in range(batch)
+    ])
+    preprocessor = MODELS.build(copy.deepcopy(preprocessor_cfg)).to(device)
+
+    def run():
+        preprocessor(copy.copy(data), training=True)
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+
+    run()
+    repeats = 5
+    start = time.perf_counter()
+    for _ in range(repeats):
+        run()
+    return 1e3 * (time.perf_counter() - start) / (repeats * batch)
+
+
+class _VideoList(torch.utils.data.Dataset):
+
+    def __init__(self, pipeline: List[dict], videos: Sequence[str],
+                 length: int) -> None:
+        self.pipeline = pipeline
+        self.videos = list(videos)
+        self.length = length
+        self.compose = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict:
+        if self.compose is None:  # built in the worker
+            self.compose = build_pipeline(self.pipeline)
+        return self.compose(video_info(self.videos[index % len(self.videos)]))
+
+
+def dataloader_clips_per_s(pipeline: List[dict], videos: Sequence[str],
+                           workers: int, batch: int, batches: int) -> float:
+    """Clips/s a DataLoader delivers (workers started, first batch out)."""
+    from mmengine.dataset import pseudo_collate
+    loader = torch.utils.data.DataLoader(
+        _VideoList(pipeline, videos, batch * (batches + 1)),
+        batch_size=batch,
+        num_workers=workers,
+        collate_fn=pseudo_collate,
+        persistent_workers=False)
+    iterator = iter(loader)
+    next(iterator)  # the first batch pays the workers' start-up
+    start = time.perf_counter()
+    count = 0
+    for data in iterator:
+        count += len(data['inputs'])
+    return count / (time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------- report
+def per_frame_equivalent(pipeline: List[dict]) -> Optional[List[dict]]:
+    """The pipeline as it was before ``DrawViewAugmentations``.
+
+    ``DrawViewAugmentations`` becomes MMAction2's per-view transforms in
+    ``MultiViewClip``, ``LocalDecordInit`` MMAction2's ``DecordInit``, and
+    ``PackActionInputs`` no longer packs ``view_augmentations``. None when
+    the pipeline has no ``DrawViewAugmentations``.
+    """
+    from mmaction.registry import TRANSFORMS
+    out, found = [], False
+    for transform in copy.deepcopy(pipeline):
+        kind = transform.get('type')
+        if kind == 'DrawViewAugmentations':
+            found = True
+            out += TRANSFORMS.build(transform).per_frame_pipeline()
+        elif kind == 'FormatShape' and found:
+            continue  # each view ends in its own FormatShape
+        elif kind == 'LocalDecordInit':
+            out.append(dict(transform, type='DecordInit'))
+        elif kind == 'PackActionInputs':
+            keys = tuple(k for k in transform.get('algorithm_keys', ())
+                         if k != 'view_augmentations')
+            out.append(dict(transform, algorithm_keys=keys))
+        else:
+            out.append(transform)
+    return out if found else None
+
+
+def one_view_pipeline(clip_len: int, frame_interval: int, short_side: int,
+                      crop: int) -> List[dict]:
+    """MMAction2's one-view recognition training pipeline."""
+    return [
+        dict(type='DecordInit'),
+        dict(
+            type='SampleFrames',
+            clip_len=clip_len,
+            frame_interval=frame_interval,
+            num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, short_side)),
+        dict(type='RandomResizedCrop'),
+        dict(type='Resize', scale=(crop, crop), keep_ratio=False),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs'),
+    ]
+
+
+def pipeline_report(cfg,
+                    videos: Sequence[str],
+                    rounds: int,
+                    device: torch.device,
+                    batch: int = 8,
+                    loader_batches: int = 6) -> dict:
+    """Every figure of the pipeline benchmark for ``cfg``'s train pipeline.
+
+    Args:
+        cfg (Config): a CACL config whose train pipeline uses
+            ``DrawViewAugmentations`` and whose model uses
+            ``ViewAugmentDataPreprocessor``.
+        videos (list[str]): the files to read.
+        rounds (int): interleaved passes over ``videos``.
+        device (torch.device): where the view augmentation is timed.
+
+    Returns:
+        dict: floors, per-pipeline times and stages, ratios, collate,
+        device-side augmentation and DataLoader clips/s.
+    """
+    from ..apis.config_utils import find_transform, train_dataset_cfg
+    dataset = train_dataset_cfg(cfg)
+    pipeline = list(dataset.pipeline)
+    per_frame = per_frame_equivalent(pipeline)
+    if per_frame is None:
+        raise ValueError('the pipeline benchmark needs a train pipeline with '
+                         'DrawViewAugmentations')
+    sampler = find_transform(dataset, 'SampleFrames')
+    draw = find_transform(dataset, 'DrawViewAugmentations')
+    clip_len, interval = sampler['clip_len'], sampler['frame_interval']
+    out_size = draw.get('out_size', 112)
+    crop = out_size if isinstance(out_size, int) else out_size[0]
+    short = (min(draw['resize_scale']) if draw.get('resize_scale') else None)
+    short = max(draw['resize_scale']) if short == -1 else short
+    pipelines = dict(
+        cacl=pipeline,
+        cacl_per_frame=per_frame,
+        mmaction_one_view=one_view_pipeline(
+            clip_len, interval, short or int(round(crop * 128 / 112)),
+            crop))
+    times = time_pipelines(pipelines, videos, clip_len, interval, rounds)
+    floor = times['floor_decord']['ms_per_clip']
+    ms = {name: entry['ms_per_clip'] for name, entry in times.items()}
+    report = dict(
+        videos=dict(
+            count=len(videos),
+            kbit_per_s=statistics.mean(video_bitrates_kbps(videos))),
+        ms_per_clip=ms,
+        stages_ms={
+            name: entry['stages_ms']
+            for name, entry in times.items() if 'stages_ms' in entry
+        },
+        ratio_to_decode_floor={
+            name: ms[name] / floor
+            for name in pipelines
+        },
+        pyav_over_decord_floor=ms['floor_pyav'] / floor,
+        # clips/s of one process, relative to MMAction2's one-view pipeline
+        throughput_vs_one_view={
+            name: ms['mmaction_one_view'] / ms[name]
+            for name in ('cacl', 'cacl_per_frame')
+        },
+        collate_ms_per_clip={
+            name: time_collate(pipelines[name], videos, batch)
+            for name in ('cacl', 'cacl_per_frame')
+        },
+        device_augmentation_ms_per_clip=time_device_augmentation(
+            pipeline, cfg.model.data_preprocessor, videos, batch, device),
+        device=str(device),
+        dataloader_clips_per_s={
+            f'{name}_{workers}_workers':
+            dataloader_clips_per_s(pipelines[name], videos, workers, batch,
+                                   loader_batches)
+            for name in ('cacl', 'cacl_per_frame') for workers in (1, 2)
+        })
+    return report

@@ -78,8 +78,7 @@ view_augmentations = dict(
     hue=0.1,
     grayscale_prob=0.2)
 train_pipeline = [
-    # DecordInit reading local files by path (cheaper per clip)
-    dict(type='LocalDecordInit'),
+    dict(type='DecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
@@ -105,7 +104,7 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 val_pipeline = [
-    dict(type='LocalDecordInit'),
+    dict(type='DecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,

@@ -1,4 +1,3 @@
-from .local_decord_init import LocalDecordInit
 from .multi_view import MultiViewClip
 from .shuffle_by_med import MEDPermutationSampler, ShuffleByMED
 from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
@@ -6,5 +5,5 @@ from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
 
 __all__ = [
     'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip',
-    'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS', 'LocalDecordInit'
+    'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS'
 ]

@@ -36,8 +36,7 @@ view_augmentations = dict(
     hue=0.1,
     grayscale_prob=0.2)
 train_pipeline = [
-    # DecordInit reading local files by path (cheaper per clip)
-    dict(type='LocalDecordInit'),
+    dict(type='DecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
@@ -89,7 +88,7 @@ train_dataloader = dict(
 # `tools/test.py CONFIG CHECKPOINT` runs the same checks on a checkpoint,
 # where a broken video is an error (test_dataloader below).
 val_pipeline = [
-    dict(type='LocalDecordInit'),
+    dict(type='DecordInit'),
     dict(
         type='SampleFrames',
         clip_len=clip_len,

@@ -103,8 +103,9 @@ class DrawViewAugmentations(BaseTransform):
         if resize_scale is not None:
             short, long = min(resize_scale), max(resize_scale)
             self._rescale = (np.inf, long) if short == -1 else (long, short)
-        self.area_range = tuple(area_range)
-        self.aspect_ratio_range = tuple(aspect_ratio_range)
+        # floats: MMAction2's RandomResizedCrop refuses (0.2, 1)
+        self.area_range = tuple(float(v) for v in area_range)
+        self.aspect_ratio_range = tuple(float(v) for v in aspect_ratio_range)
         self.out_size = ((out_size, out_size) if isinstance(out_size, int)
                          else tuple(out_size))
         self.flip_ratio = flip_ratio

@@ -155,8 +155,22 @@ def adjust_hue(clips: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     offsets = torch.trunc(factor.to(torch.float64) * 255).to(torch.int32)
     if clips.device.type == 'cpu':
         return _adjust_hue_opencv(u8.to(torch.uint8), offsets.tolist())
-    hsv = rgb_to_hsv_u8(u8)
-    shift = offsets.view(-1, *([1] * (hsv.dim() - 2)))
+    return adjust_hue_torch(u8, offsets)
+
+
+def adjust_hue_torch(clips: torch.Tensor,
+                     offsets: torch.Tensor) -> torch.Tensor:
+    """The hue shift with the torch conversions (any device).
+
+    Args:
+        clips (Tensor): (N, 3, ...) integer-valued 0..255 RGB.
+        offsets (Tensor): (N,) int hue shifts in OpenCV's 0..179 units.
+
+    Returns:
+        Tensor: (N, 3, ...) float RGB with integer values.
+    """
+    hsv = rgb_to_hsv_u8(clips)
+    shift = offsets.to(hsv.device).view(-1, *([1] * (hsv.dim() - 2)))
     hue = torch.remainder(hsv[:, 0] + shift, 180)
     return hsv_u8_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], 1))
 

@@ -226,19 +226,24 @@ def test_benchmark_writes_every_figure(tmp_path):
     assert set(pipeline['stages_ms']['cacl']) == {
         'open', 'sample', 'decode', 'shuffle', 'draw', 'format', 'pack'
     }
-    assert {'crop/resize', 'jitter', 'grayscale'} <= set(
-        pipeline['stages_ms']['cacl_per_frame'])
+    assert {'crop/resize', 'jitter',
+            'grayscale'} <= set(pipeline['stages_ms']['cacl_per_frame'])
     assert 'flip' in pipeline['stages_ms']['mmaction_one_view']
     assert pipeline['ratio_to_decode_floor']['cacl'] == pytest.approx(
         pipeline['ms_per_clip']['cacl'] /
         pipeline['ms_per_clip']['floor_decord'])
-    assert set(pipeline['dataloader_clips_per_s']) == {
+    assert set(pipeline['dataloader']) == {
         f'{p}_{w}_workers'
-        for p in ('cacl', 'cacl_per_frame') for w in (1, 2)
+        for p in ('cacl', 'cacl_per_frame')
+        for w in (1, 2)
     }
+    assert all(v['clips_per_s'] > 0 and v['first_batch_s'] > 0
+               for v in pipeline['dataloader'].values())
+    assert 0 < pipeline['worker_restart_share_of_ucf101_epoch'] < 1
     assert pipeline['device_augmentation_ms_per_clip'] > 0
-    for key in ('shuffle_us_t16', 'shuffle_us_t32', 'ratio_vs_floor', 'ratio_vs_no_transformer',
-                'ratio_naive_over_cacl', 'ratio_vs_supervised'):
+    for key in ('shuffle_us_t16', 'shuffle_us_t32', 'ratio_vs_floor',
+                'ratio_vs_no_transformer', 'ratio_naive_over_cacl',
+                'ratio_vs_supervised'):
         assert isinstance(report[key], float) and report[key] > 0, key
     assert set(report['step_s']) == {
         'cacl', 'no_transformer', 'naive', 'supervised', 'floor'

@@ -90,8 +90,8 @@ def test_rgb_to_hsv_is_opencvs_exactly():
         reference = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV).astype(np.int64)
         ours = view_augment.rgb_to_hsv_u8(
             torch.from_numpy(frame).permute(2, 0, 1)[None].float())
-        np.testing.assert_array_equal(
-            ours[0].permute(1, 2, 0).numpy(), reference)
+        np.testing.assert_array_equal(ours[0].permute(1, 2, 0).numpy(),
+                                      reference)
 
 
 def test_hsv_to_rgb_is_within_one_level_of_opencv():
@@ -214,16 +214,15 @@ def test_draw_rows_follow_mmactions_resize_and_ranges():
     assert rows.shape == (400, len(VIEW_AUGMENTATION_FIELDS))
     assert (rows[:, COL['resize_w']] == 171).all()
     assert (rows[:, COL['out_w']] == 112).all()
-    assert (rows[:, COL['x2']] <= 171).all() and (rows[:, COL['y2']] <=
-                                                   128).all()
+    assert (rows[:, COL['x2']] <= 171).all() and (rows[:, COL['y2']]
+                                                  <= 128).all()
     jittered = rows[rows[:, COL['jitter']] == 1]
     assert ((jittered[:, COL['brightness']] >= 0.6) &
             (jittered[:, COL['brightness']] <= 1.4)).all()
     assert (np.abs(jittered[:, COL['hue']]) <= 0.1).all()
     plain = rows[rows[:, COL['jitter']] == 0]
-    np.testing.assert_array_equal(
-        plain[:, COL['brightness']:COL['hue'] + 1],
-        np.tile([1., 1., 1., 0.], (len(plain), 1)))
+    np.testing.assert_array_equal(plain[:, COL['brightness']:COL['hue'] + 1],
+                                  np.tile([1., 1., 1., 0.], (len(plain), 1)))
     orders = rows[:, COL['order_0']:COL['order_3'] + 1]
     assert (np.sort(orders, axis=1) == np.arange(4)).all()
 
@@ -254,10 +253,9 @@ def test_parameter_distributions_are_mmactions():
         hits = int(rows[:, COL[field]].sum())
         assert stats.binomtest(hits, n, p).pvalue > 1e-3, field
     jittered = rows[rows[:, COL['jitter']] == 1]
-    for field, (low, high) in (('brightness', (0.6, 1.4)),
-                               ('contrast', (0.6, 1.4)),
-                               ('saturation', (0.6, 1.4)), ('hue', (-0.1,
-                                                                    0.1))):
+    for field, (low,
+                high) in (('brightness', (0.6, 1.4)), ('contrast', (0.6, 1.4)),
+                          ('saturation', (0.6, 1.4)), ('hue', (-0.1, 0.1))):
         values = jittered[:, COL[field]]
         assert stats.kstest(values, 'uniform', (low, high - low)).pvalue > \
             1e-3, field
@@ -278,11 +276,12 @@ def test_parameter_distributions_are_mmactions():
     boxes = np.asarray(boxes, dtype=np.float64)
     ours = rows[:, [COL['x1'], COL['y1'], COL['x2'], COL['y2']]]
     for name, fn in (('area', lambda b: (b[:, 2] - b[:, 0]) *
-                      (b[:, 3] - b[:, 1]) / (171 * 128)),
-                     ('aspect', lambda b: np.log((b[:, 2] - b[:, 0]) /
-                                                 (b[:, 3] - b[:, 1]))),
-                     ('centre_x', lambda b: (b[:, 0] + b[:, 2]) / 2),
-                     ('centre_y', lambda b: (b[:, 1] + b[:, 3]) / 2)):
+                      (b[:, 3] - b[:, 1]) /
+                      (171 * 128)), ('aspect', lambda b: np.log(
+                          (b[:, 2] - b[:, 0]) / (b[:, 3] - b[:, 1]))),
+                     ('centre_x', lambda b:
+                      (b[:, 0] + b[:, 2]) / 2), ('centre_y', lambda b:
+                                                 (b[:, 1] + b[:, 3]) / 2)):
         assert stats.ks_2samp(fn(ours), fn(boxes)).pvalue > 1e-3, name
 
 
@@ -359,8 +358,9 @@ def test_preprocessor_builds_views_and_leaves_other_batches_alone():
     norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
     ours = ViewAugmentDataPreprocessor(**norm)
     plain = ActionDataPreprocessor(format_shape='NCTHW', **norm)
-    clips = [as_clip(smooth_frames(t=4, h=48, w=64, seed=s))[None]
-             for s in range(3)]
+    clips = [
+        as_clip(smooth_frames(t=4, h=48, w=64, seed=s))[None] for s in range(3)
+    ]
     # validation: no view_augmentations, MMAction2's result exactly
     samples = [ActionDataSample() for _ in clips]
     expected = plain(dict(inputs=clips, data_samples=samples))['inputs']

@@ -9,7 +9,9 @@ Measured in one process and run, for one setting:
 * ``ShuffleByMED`` microseconds per sample at T = 16 and 32;
 * the data pipeline on UCF101-like files (320x240 XVID at 660 kbit/s, 4-10 s,
   textured moving scenes; ``--setting tiny``: 64x48): the decode floor
-  (decord by path, PyAV), CPU time per clip of each stage of the config's
+  (decord; PyAV trusting the header's frame count and counting frames;
+  decord resizing inside the decoder), CPU time per clip of each stage of
+  the config's
   pipeline, of the per-frame pipeline it replaced and of MMAction2's
   one-view recognition pipeline, the collate, the device-side view
   augmentation, and DataLoader clips/s with 1 and 2 workers
@@ -43,9 +45,7 @@ SETTINGS = dict(
         batch=8,
         video_size=(64, 48)),
     paper=dict(
-        config='configs/cacl/r3d_ucf101.py',
-        batch=2,
-        video_size=(320, 240)),
+        config='configs/cacl/r3d_ucf101.py', batch=2, video_size=(320, 240)),
 )
 #: Dense peak FLOP/s by GPU name and compute dtype (vendor data sheets).
 
@@ -133,8 +133,7 @@ def main(argv=None) -> int:
             size=setting['video_size'],
             bit_rate=int(660_000 * setting['video_size'][0] *
                          setting['video_size'][1] / (320 * 240)))
-        report['pipeline'] = pipeline_report(cfg, videos, args.rounds,
-                                             device)
+        report['pipeline'] = pipeline_report(cfg, videos, args.rounds, device)
     if args.pipeline:
         return finish(report, args.out)
 

@@ -48,12 +48,12 @@ STAGES = {
 }
 
 
-def write_ucf101_like_videos(folder: str,
-                             count: int,
-                             seed: int = 0,
-                             size: Tuple[int, int] = (320, 240),
-                             bit_rate: int = UCF101_LIKE['bit_rate']
-                             ) -> List[str]:
+def write_ucf101_like_videos(
+        folder: str,
+        count: int,
+        seed: int = 0,
+        size: Tuple[int, int] = (320, 240),
+        bit_rate: int = UCF101_LIKE['bit_rate']) -> List[str]:
     """UCF101-like files: textured moving scenes, XVID at UCF101's bitrate.
 
     The motion benchmark's renderer (busy texture, camera pan, noise) at
@@ -66,8 +66,7 @@ def write_ucf101_like_videos(folder: str,
     """
     import av
 
-    from ..datasets.motion_benchmark.render import (group_nuisance,
-                                                    render_video)
+    from ..datasets.motion_benchmark.render import group_nuisance, render_video
     from ..datasets.motion_benchmark.spec import CLASSES, BenchmarkSpec
     spec_rng = np.random.default_rng(seed)
     width, height = size
@@ -123,11 +122,19 @@ def clip_indices(num_frames: int, clip_len: int, frame_interval: int,
     return list(range(start, start + span, frame_interval))
 
 
-def decode_decord(path: str, clip_len: int, frame_interval: int,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Open by path, decode the clip's frames: (T, H, W, 3) RGB."""
+def decode_decord(path: str,
+                  clip_len: int,
+                  frame_interval: int,
+                  rng: np.random.Generator,
+                  size: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """Open by path, decode the clip's frames: (T, H, W, 3) RGB.
+
+    ``size`` (w, h): decord resizes inside the decoder (the lever of
+    resizing before the pipeline's ``Resize``).
+    """
     import decord
-    reader = decord.VideoReader(path, num_threads=1)
+    kwargs = dict(width=size[0], height=size[1]) if size else {}
+    reader = decord.VideoReader(path, num_threads=1, **kwargs)
     frames = clip_indices(len(reader), clip_len, frame_interval, rng)
     return reader.get_batch(frames).asnumpy()
 
@@ -152,8 +159,7 @@ def decode_pyav(path: str,
         stream.thread_type = 'NONE'  # one core, as a data worker
         total = stream.frames
         if count_frames:
-            total = sum(1 for packet in container.demux(stream)
-                        if packet.size)
+            total = sum(1 for packet in container.demux(stream) if packet.size)
         rate, base = stream.average_rate, stream.time_base
         frames = clip_indices(total, clip_len, frame_interval, rng)
         wanted = set(frames)
@@ -231,6 +237,7 @@ def time_pipelines(pipelines: Dict[str, List[dict]],
                    clip_len: int,
                    frame_interval: int,
                    rounds: int,
+                   resized_size: Tuple[int, int],
                    seed: int = 0) -> Dict[str, dict]:
     """Per-clip CPU time of each pipeline, its stages and the floors.
 
@@ -249,6 +256,8 @@ def time_pipelines(pipelines: Dict[str, List[dict]],
         clocks[name].wrap_all(built[name])
     floors: Dict[str, Callable] = dict(
         floor_decord=decode_decord,
+        floor_decord_resized=functools.partial(
+            decode_decord, size=resized_size),
         floor_pyav=decode_pyav,
         floor_pyav_counted=functools.partial(decode_pyav, count_frames=True))
     names = list(built) + list(floors)
@@ -313,9 +322,8 @@ def time_device_augmentation(pipeline: List[dict], preprocessor_cfg: dict,
 
     from mmaction.registry import MODELS
     compose = build_pipeline(pipeline)
-    data = pseudo_collate([
-        compose(video_info(videos[i % len(videos)])) for i in range(batch)
-    ])
+    data = pseudo_collate(
+        [compose(video_info(videos[i % len(videos)])) for i in range(batch)])
     preprocessor = MODELS.build(copy.deepcopy(preprocessor_cfg)).to(device)
 
     def run():
@@ -349,9 +357,15 @@ class _VideoList(torch.utils.data.Dataset):
         return self.compose(video_info(self.videos[index % len(self.videos)]))
 
 
-def dataloader_clips_per_s(pipeline: List[dict], videos: Sequence[str],
-                           workers: int, batch: int, batches: int) -> float:
-    """Clips/s a DataLoader delivers (workers started, first batch out)."""
+def time_dataloader(pipeline: List[dict], videos: Sequence[str], workers: int,
+                    batch: int, batches: int) -> dict:
+    """A DataLoader's start and pace, as training sees them.
+
+    Returns:
+        dict: ``first_batch_s`` (start the workers, deliver one batch: what
+        ``persistent_workers=False`` pays at every epoch) and
+        ``clips_per_s`` after it.
+    """
     from mmengine.dataset import pseudo_collate
     loader = torch.utils.data.DataLoader(
         _VideoList(pipeline, videos, batch * (batches + 1)),
@@ -359,13 +373,16 @@ def dataloader_clips_per_s(pipeline: List[dict], videos: Sequence[str],
         num_workers=workers,
         collate_fn=pseudo_collate,
         persistent_workers=False)
+    start = time.perf_counter()
     iterator = iter(loader)
-    next(iterator)  # the first batch pays the workers' start-up
+    next(iterator)
+    first = time.perf_counter() - start
     start = time.perf_counter()
     count = 0
     for data in iterator:
         count += len(data['inputs'])
-    return count / (time.perf_counter() - start)
+    return dict(
+        first_batch_s=first, clips_per_s=count / (time.perf_counter() - start))
 
 
 # ----------------------------------------------------------------- report
@@ -387,8 +404,9 @@ def per_frame_equivalent(pipeline: List[dict]) -> Optional[List[dict]]:
         elif kind == 'FormatShape' and found:
             continue  # each view ends in its own FormatShape
         elif kind == 'PackActionInputs':
-            keys = tuple(k for k in transform.get('algorithm_keys', ())
-                         if k != 'view_augmentations')
+            keys = tuple(
+                k for k in transform.get('algorithm_keys', ())
+                if k != 'view_augmentations')
             out.append(dict(transform, algorithm_keys=keys))
         else:
             out.append(transform)
@@ -453,9 +471,13 @@ def pipeline_report(cfg,
         cacl=pipeline,
         cacl_per_frame=per_frame,
         mmaction_one_view=one_view_pipeline(
-            clip_len, interval, short or int(round(crop * 128 / 112)),
-            crop))
-    times = time_pipelines(pipelines, videos, clip_len, interval, rounds)
+            clip_len, interval, short or int(round(crop * 128 / 112)), crop))
+    import decord
+    height, width = decord.VideoReader(videos[0])[0].shape[:2]
+    scale = (short or crop) / min(height, width)
+    resized = (int(width * scale + 0.5), int(height * scale + 0.5))
+    times = time_pipelines(pipelines, videos, clip_len, interval, rounds,
+                           resized)
     floor = times['floor_decord']['ms_per_clip']
     ms = {name: entry['ms_per_clip'] for name, entry in times.items()}
     report = dict(
@@ -467,14 +489,14 @@ def pipeline_report(cfg,
             name: entry['stages_ms']
             for name, entry in times.items() if 'stages_ms' in entry
         },
-        ratio_to_decode_floor={
-            name: ms[name] / floor
-            for name in pipelines
-        },
+        ratio_to_decode_floor={name: ms[name] / floor
+                               for name in pipelines},
         # against the cheapest decode measured, whichever decoder
-        cacl_to_lowest_floor=ms['cacl'] / min(
-            ms[name] for name in ms if name.startswith('floor_')),
-        # the decoder lever: PyAV trusting the header, and counting frames
+        cacl_to_lowest_floor=ms['cacl'] /
+        min(ms[name] for name in ms if name.startswith('floor_')),
+        # the decoder levers: PyAV trusting the header, and counting frames;
+        # decord resizing to the short side inside the decoder
+        decord_resized_over_decord_floor=ms['floor_decord_resized'] / floor,
         pyav_over_decord_floor=ms['floor_pyav'] / floor,
         pyav_counted_over_decord_floor=ms['floor_pyav_counted'] / floor,
         # clips/s of one process, relative to MMAction2's one-view pipeline
@@ -489,10 +511,17 @@ def pipeline_report(cfg,
         device_augmentation_ms_per_clip=time_device_augmentation(
             pipeline, cfg.model.data_preprocessor, videos, batch, device),
         device=str(device),
-        dataloader_clips_per_s={
+        dataloader={
             f'{name}_{workers}_workers':
-            dataloader_clips_per_s(pipelines[name], videos, workers, batch,
-                                   loader_batches)
-            for name in ('cacl', 'cacl_per_frame') for workers in (1, 2)
+            time_dataloader(pipelines[name], videos, workers, batch,
+                            loader_batches)
+            for name in ('cacl', 'cacl_per_frame')
+            for workers in (1, 2)
         })
+    # persistent_workers=False restarts the workers every epoch (exact
+    # resume, EpochSeedHook): that start as a share of a UCF101 split-1
+    # epoch (9537 clips) read at the same pace
+    loader = report['dataloader']['cacl_2_workers']
+    report['worker_restart_share_of_ucf101_epoch'] = loader[
+        'first_batch_s'] / (9537 / loader['clips_per_s'])
     return report

@@ -1,7 +1,6 @@
 from .multi_view import MultiViewClip
 from .shuffle_by_med import MEDPermutationSampler, ShuffleByMED
-from .view_augmentation import (VIEW_AUGMENTATION_FIELDS,
-                                DrawViewAugmentations)
+from .view_augmentation import VIEW_AUGMENTATION_FIELDS, DrawViewAugmentations
 
 __all__ = [
     'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip',

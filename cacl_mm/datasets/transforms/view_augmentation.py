@@ -16,22 +16,9 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.datasets.transforms import ColorJitter, RandomResizedCrop
 from mmaction.registry import TRANSFORMS
+from ...utils.view_augmentation_rows import VIEW_AUGMENTATION_FIELDS
 
-#: Columns of ``results['view_augmentations']``, one row per view: the size
-#: the frames are first resized to, the crop box in that size (x2, y2
-#: exclusive), the output size, then flip / jitter / grayscale switches
-#: (0 or 1), the four jitter factors and the jitter order (MMAction2's
-#: ``ColorJitter`` function ids: 0 brightness, 1 contrast, 2 saturation,
-#: 3 hue).
-VIEW_AUGMENTATION_FIELDS: Tuple[str, ...] = (
-    'resize_w', 'resize_h', 'x1', 'y1', 'x2', 'y2', 'out_w', 'out_h', 'flip',
-    'jitter', 'brightness', 'contrast', 'saturation', 'hue', 'order_0',
-    'order_1', 'order_2', 'order_3', 'grayscale')
-
-
-def field_index(name: str) -> int:
-    """Column of ``name`` in a view-augmentation row."""
-    return VIEW_AUGMENTATION_FIELDS.index(name)
+__all__ = ['DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS']
 
 
 @TRANSFORMS.register_module()
@@ -96,8 +83,8 @@ class DrawViewAugmentations(BaseTransform):
                 raise ValueError(f'DrawViewAugmentations: {name} must be in '
                                  f'[0, 1], got {p}')
         self.num_views = num_views
-        self.resize_scale = (None if resize_scale is None else
-                             tuple(resize_scale))
+        self.resize_scale = (None
+                             if resize_scale is None else tuple(resize_scale))
         # Resize's own reading of (-1, s): short side s, any long side
         self._rescale = None
         if resize_scale is not None:
@@ -106,8 +93,8 @@ class DrawViewAugmentations(BaseTransform):
         # floats: MMAction2's RandomResizedCrop refuses (0.2, 1)
         self.area_range = tuple(float(v) for v in area_range)
         self.aspect_ratio_range = tuple(float(v) for v in aspect_ratio_range)
-        self.out_size = ((out_size, out_size) if isinstance(out_size, int)
-                         else tuple(out_size))
+        self.out_size = ((out_size, out_size)
+                         if isinstance(out_size, int) else tuple(out_size))
         self.flip_ratio = flip_ratio
         self.jitter_prob = jitter_prob
         self.brightness = ColorJitter.check_input(_tuple(brightness), 1, 1)
@@ -139,16 +126,17 @@ class DrawViewAugmentations(BaseTransform):
         ] if jitter else [1., 1., 1., 0.]
         order = np.random.permutation(4)
         gray = np.random.rand() < self.grayscale_prob
-        return np.array([w, h, x1, y1, x2, y2, *self.out_size, flip, jitter] +
-                        factors + list(order) + [gray],
-                        dtype=np.float64)
+        return np.array(
+            [w, h, x1, y1, x2, y2, *self.out_size, flip, jitter] + factors +
+            list(order) + [gray],
+            dtype=np.float64)
 
     def transform(self, results: Dict) -> Dict:
         """Add ``view_augmentations`` (num_views, 19) to ``results``."""
         img_shape = tuple(results['img_shape'][:2])
-        results['view_augmentations'] = np.stack(
-            [self.draw(img_shape) for _ in range(self.num_views)]).astype(
-                np.float32)
+        results['view_augmentations'] = np.stack([
+            self.draw(img_shape) for _ in range(self.num_views)
+        ]).astype(np.float32)
         return results
 
     def per_frame_pipeline(self) -> List[dict]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import List, Tuple
 
 import torch
+
 from mmaction.models.data_preprocessors import ActionDataPreprocessor
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
-
 from ..utils.view_augment import color_views, crop_views
 
 

@@ -22,7 +22,7 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from ...datasets.transforms.view_augmentation import VIEW_AUGMENTATION_FIELDS
+from ...utils.view_augmentation_rows import VIEW_AUGMENTATION_FIELDS
 
 #: ITU-R 601 luma, as MMAction2's ``ColorJitter.rgb_to_grayscale``.
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -58,7 +58,9 @@ def resize_frames(clips: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
             align_corners=False)
     else:
         frames = F.interpolate(
-            frames.float(), size=tuple(size), mode='bilinear',
+            frames.float(),
+            size=tuple(size),
+            mode='bilinear',
             align_corners=False).round_().clamp_(0, 255).to(torch.uint8)
     return frames.reshape(n, t, c, *size).transpose(1, 2)
 
@@ -106,8 +108,8 @@ def rgb_to_hsv_u8(clips: torch.Tensor) -> torch.Tensor:
     one = 1 << _HSV_SHIFT
     half = 1 << (_HSV_SHIFT - 1)
     sdiv = torch.where(v > 0, torch.round(255 * one / v.clamp(min=1)), 0)
-    s = torch.div(diff * sdiv.to(torch.int32) + half, one,
-                  rounding_mode='floor')
+    s = torch.div(
+        diff * sdiv.to(torch.int32) + half, one, rounding_mode='floor')
     h = torch.where(v == r, g - b,
                     torch.where(v == g, b - r + 2 * diff, r - g + 4 * diff))
     hdiv = torch.where(diff > 0,

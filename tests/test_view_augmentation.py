@@ -9,6 +9,7 @@ the tests can see one).
 """
 import copy
 import itertools
+import os.path as osp
 import random
 
 import cv2
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 from mmcv.transforms import Compose
+from mmengine.config import Config
 from scipy import stats
 
 from cacl_mm.datasets.transforms import (VIEW_AUGMENTATION_FIELDS,
@@ -25,20 +27,16 @@ from cacl_mm.models.data_preprocessors import ViewAugmentDataPreprocessor
 from cacl_mm.models.utils import view_augment
 from mmaction.datasets.transforms import ColorJitter
 from mmaction.registry import TRANSFORMS
+from helpers import REPO
 
 COL = {name: i for i, name in enumerate(VIEW_AUGMENTATION_FIELDS)}
-PAPER_VIEWS = dict(
-    num_views=2,
-    resize_scale=(-1, 128),
-    area_range=(0.2, 1.0),
-    out_size=112,
-    flip_ratio=0.5,
-    jitter_prob=0.8,
-    brightness=0.4,
-    contrast=0.4,
-    saturation=0.4,
-    hue=0.1,
-    grayscale_prob=0.2)
+# the paper configs' own settings (configs/cacl/_base_/ucf101_pretrain_data.py)
+PAPER_VIEWS = {
+    k: v
+    for k, v in Config.fromfile(osp.join(
+        REPO, 'configs/cacl/r3d_ucf101.py')).view_augmentations.items()
+    if k != 'type'
+}
 
 
 def smooth_frames(t=8, h=240, w=320, seed=0) -> np.ndarray:

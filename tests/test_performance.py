@@ -219,7 +219,7 @@ def test_benchmark_writes_every_figure(tmp_path):
     assert pipeline['videos']['count'] == 2
     assert set(pipeline['ms_per_clip']) == {
         'cacl', 'cacl_per_frame', 'mmaction_one_view', 'floor_decord',
-        'floor_pyav'
+        'floor_decord_resized', 'floor_pyav', 'floor_pyav_counted'
     }
     assert all(v > 0 for v in pipeline['ms_per_clip'].values())
     # every stage of each pipeline is timed, each under its own name

@@ -99,6 +99,31 @@ def test_every_video_counted_once(tiny_dataset, tmp_path, processes):
     assert 0 <= result['R@1'] <= result['R@5'] <= 1
 
 
+def test_crop_size_read_from_every_kind_of_training_views():
+    from cacl_mm.apis.config_utils import crop_size_of
+
+    def views(*transforms):
+        return dict(pipeline=[dict(type='DecordInit'), *transforms])
+
+    # MMAction2's own views: a square Resize, or a crop after it.
+    assert crop_size_of(
+        views(dict(type='Resize', scale=(48, 48), keep_ratio=False))) == 48
+    assert crop_size_of(
+        views(dict(type='Resize', scale=(-1, 60)),
+              dict(type='CenterCrop', crop_size=40))) == 40
+    # Batched views: the size DrawViewAugmentations draws them at, an int
+    # or a square (w, h); a wrapper around it is looked into.
+    assert crop_size_of(
+        views(dict(type='DrawViewAugmentations', out_size=32))) == 32
+    assert crop_size_of(
+        dict(dataset=views(
+            dict(type='DrawViewAugmentations', out_size=(24, 24))))) == 24
+    # No square size anywhere: the default.
+    assert crop_size_of(
+        views(dict(type='DrawViewAugmentations', out_size=(32, 24)))) == 112
+    assert crop_size_of(views(), default=64) == 64
+
+
 def test_retrieval_config_follows_the_source_config(tiny_dataset, tmp_path):
     from mmengine.config import Config
 

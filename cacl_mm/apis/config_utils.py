@@ -32,9 +32,20 @@ def train_dataset_cfg(cfg) -> dict:
 
 
 def crop_size_of(dataset_cfg: dict, default: int = 112) -> int:
-    """The square size clips are resized to at the end of training views."""
+    """The square size clips are resized to at the end of training views.
+
+    The views come out of MMAction2's transforms (a square ``Resize``, then
+    ``CenterCrop``/``RandomCrop``) or, with the batched view augmentation,
+    out of ``DrawViewAugmentations(out_size=...)``.
+    """
     size = None
     for transform in iter_transforms(dataset_cfg):
+        if transform.get('type') == 'DrawViewAugmentations':
+            out_size = transform.get('out_size', default)
+            width, height = ((out_size, out_size) if isinstance(
+                out_size, (int, float)) else tuple(out_size))
+            if width == height:
+                size = int(width)
         scale = transform.get('scale')
         if (transform.get('type') == 'Resize'
                 and not transform.get('keep_ratio', True) and scale

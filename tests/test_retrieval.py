@@ -109,15 +109,17 @@ def test_crop_size_read_from_every_kind_of_training_views():
     assert crop_size_of(
         views(dict(type='Resize', scale=(48, 48), keep_ratio=False))) == 48
     assert crop_size_of(
-        views(dict(type='Resize', scale=(-1, 60)),
-              dict(type='CenterCrop', crop_size=40))) == 40
+        views(
+            dict(type='Resize', scale=(-1, 60)),
+            dict(type='CenterCrop', crop_size=40))) == 40
     # Batched views: the size DrawViewAugmentations draws them at, an int
     # or a square (w, h); a wrapper around it is looked into.
     assert crop_size_of(
         views(dict(type='DrawViewAugmentations', out_size=32))) == 32
     assert crop_size_of(
-        dict(dataset=views(
-            dict(type='DrawViewAugmentations', out_size=(24, 24))))) == 24
+        dict(
+            dataset=views(
+                dict(type='DrawViewAugmentations', out_size=(24, 24))))) == 24
     # No square size anywhere: the default.
     assert crop_size_of(
         views(dict(type='DrawViewAugmentations', out_size=(32, 24)))) == 112

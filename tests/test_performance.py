@@ -264,6 +264,58 @@ def test_benchmark_writes_every_figure(tmp_path):
     assert 'ratio_vs_floor' in proc.stdout  # the printed table
 
 
+def test_fed_training_benchmark_on_a_folder_of_videos(tmp_path):
+    """--fed-training --video-dir: the step fed by the DataLoader against
+    the same step on a batch in memory, on the user's files."""
+    from cacl_mm.analysis.pipeline_benchmark import write_ucf101_like_videos
+    videos = tmp_path / 'videos'
+    videos.mkdir()
+    write_ucf101_like_videos(str(videos), 2, size=(64, 48), bit_rate=40_000)
+    (videos / 'notes.txt').write_text('not a video')
+    out = tmp_path / 'fed.json'
+    benchmark_tool = osp.join(REPO, 'tools', 'benchmark.py')
+    proc = subprocess.run([
+        sys.executable, benchmark_tool, '--setting', 'tiny', '--device', 'cpu',
+        '--fed-training', '--workers', '0', '1', '--steps', '2', '--batch',
+        '2', '--video-dir',
+        str(videos), '--out',
+        str(out)
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    fed = json.load(open(out))['fed_training']
+    assert (fed['batch'], fed['steps']) == (2, 2)
+    assert fed['in_memory_clips_per_s'] > 0
+    # as the Runner would: the tiny config inherits cudnn_benchmark=True
+    # from cacl_pretrain_runtime.py's env_cfg (the tool's own default: off)
+    assert fed['cudnn_benchmark'] is True
+    assert fed['view_augmentation_ms_per_clip'] > 0
+    assert set(k for k in fed
+               if k.startswith('fed_')) == {'fed_0_workers', 'fed_1_workers'}
+    for entry in (fed['fed_0_workers'], fed['fed_1_workers']):
+        assert entry['first_step_s'] > 0
+        assert entry['over_in_memory'] == pytest.approx(
+            entry['clips_per_s'] / fed['in_memory_clips_per_s'])
+    assert 'pipeline' not in json.load(open(out))  # only what was asked
+    # A folder without videos is refused, named.
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    proc = subprocess.run([
+        sys.executable, benchmark_tool, '--fed-training', '--video-dir',
+        str(empty), '--out',
+        str(tmp_path / 'x.json')
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    assert f'--video-dir {empty}: no .avi' in proc.stderr
+
+
 def test_benchmark_refuses_amp_without_gpu(tmp_path):
     proc = subprocess.run([
         sys.executable,

@@ -2,6 +2,7 @@
 
     python tools/benchmark.py --setting tiny|paper [--device cpu|cuda] \
         [--batch N] [--amp none|bf16|fp16] [--channels-last] [--pipeline] \
+        [--fed-training [--workers N ...] [--steps N]] [--video-dir DIR] \
         --out FILE.json
 
 Measured in one process and run, for one setting:
@@ -29,6 +30,12 @@ Measured in one process and run, for one setting:
   FLOPs per step (torch's ``FlopCounterMode``), achieved FLOP/s and, on a
   known GPU, model FLOPs utilisation;
 * retrieval search for a UCF101-sized problem (9537 x 3783, 512-d, 9216-d).
+
+``--fed-training`` measures only whether the accelerator waits for the
+data: clips/s of the config's full training step fed by a DataLoader with
+``--workers`` processes over the files, against the same step on one batch
+held in memory (a ratio of 1.0: it never waits). ``--video-dir`` reads the
+files there (yours, or ones written earlier) instead of generating them.
 """
 from __future__ import annotations
 import argparse
@@ -86,6 +93,26 @@ def main(argv=None) -> int:
         action='store_true',
         help='measure only the data pipeline')
     parser.add_argument(
+        '--fed-training',
+        action='store_true',
+        help='measure only the training step fed by the DataLoader against '
+        'in-memory data')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        nargs='+',
+        help='DataLoader workers for --fed-training (default: the '
+        "config's train_dataloader.num_workers)")
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=20,
+        help='timed training steps per feed (--fed-training)')
+    parser.add_argument(
+        '--video-dir',
+        help='read the videos in DIR (*.avi, *.mp4) instead of generating '
+        'UCF101-like ones')
+    parser.add_argument(
         '--retrieval-scale',
         type=float,
         default=1.0,
@@ -101,6 +128,7 @@ def main(argv=None) -> int:
     from cacl_mm.analysis.benchmarking import (bench_retrieval, bench_shuffle,
                                                bench_steps, gpu_peak)
     from cacl_mm.analysis.pipeline_benchmark import (pipeline_report,
+                                                     time_fed_training,
                                                      write_ucf101_like_videos)
     if args.device is None:
         args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -125,14 +153,29 @@ def main(argv=None) -> int:
         amp=args.amp,
         channels_last=args.channels_last)
 
-    print('data pipeline on UCF101-like files ...', flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        videos = write_ucf101_like_videos(
-            folder,
-            args.videos,
-            size=setting['video_size'],
-            bit_rate=int(660_000 * setting['video_size'][0] *
-                         setting['video_size'][1] / (320 * 240)))
+        if args.video_dir:
+            videos = listed_videos(args.video_dir)
+        else:
+            print('writing UCF101-like files ...', flush=True)
+            videos = write_ucf101_like_videos(
+                folder,
+                args.videos,
+                size=setting['video_size'],
+                bit_rate=int(660_000 * setting['video_size'][0] *
+                             setting['video_size'][1] / (320 * 240)))
+        if args.fed_training:
+            workers = args.workers or [cfg.train_dataloader.num_workers]
+            print(
+                f'training step fed by {workers} workers against in-memory '
+                f'data (batch {args.batch}) ...',
+                flush=True)
+            report['fed_training'] = time_fed_training(cfg, videos, device,
+                                                       args.batch, workers,
+                                                       args.steps, args.amp,
+                                                       args.channels_last)
+            return finish(report, args.out)
+        print('data pipeline on UCF101-like files ...', flush=True)
         report['pipeline'] = pipeline_report(cfg, videos, args.rounds, device)
     if args.pipeline:
         return finish(report, args.out)
@@ -182,6 +225,20 @@ def main(argv=None) -> int:
         topk=50)
 
     return finish(report, args.out)
+
+
+def listed_videos(folder: str) -> list:
+    """The video files directly in ``folder``, sorted; an error naming the
+    folder when there are none."""
+    if not osp.isdir(folder):
+        raise SystemExit(f'--video-dir {folder}: no such folder')
+    videos = sorted(
+        osp.join(folder, name) for name in os.listdir(folder)
+        if name.lower().endswith(('.avi', '.mp4', '.mkv', '.webm')))
+    if not videos:
+        raise SystemExit(f'--video-dir {folder}: no .avi, .mp4, .mkv or '
+                         '.webm files in it')
+    return videos
 
 
 def finish(report: dict, out: str) -> int:

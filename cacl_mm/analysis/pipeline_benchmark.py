@@ -13,7 +13,10 @@ machine runs):
   recognition pipeline;
 * the collate of a batch, and the device-side view augmentation
   (``ViewAugmentDataPreprocessor``) per clip on the given device;
-* the DataLoader's clips/s with 1 and 2 workers.
+* the DataLoader's clips/s with 1 and 2 workers;
+* whether the accelerator waits: the full training step fed by the
+  DataLoader against the same step on a batch held in memory
+  (``time_fed_training``, ``tools/benchmark.py --fed-training``).
 
 Nothing here asserts a speed; ``tools/benchmark.py`` writes the figures.
 """
@@ -524,4 +527,117 @@ def pipeline_report(cfg,
     loader = report['dataloader']['cacl_2_workers']
     report['worker_restart_share_of_ucf101_epoch'] = loader[
         'first_batch_s'] / (9537 / loader['clips_per_s'])
+    return report
+
+
+# ------------------------------------------------ the step, fed or not
+def time_fed_training(cfg,
+                      videos: Sequence[str],
+                      device: torch.device,
+                      batch: int,
+                      workers: Sequence[int],
+                      steps: int = 20,
+                      amp: str = 'none',
+                      channels_last: bool = False) -> dict:
+    """Whether the accelerator waits for the data: the full training step
+    fed by a DataLoader over ``videos`` against the same step on one batch
+    held in memory.
+
+    Both feeds run ``cfg``'s CACL model (its ``ViewAugmentDataPreprocessor``
+    included) through ``train_step`` with the momentum update, so they
+    differ only in where the batch comes from: the held batch is the
+    collate of real samples, re-sent from host memory at every step (the
+    host-to-device copy stays in); the fed one comes from ``workers``
+    processes running the config's train pipeline, ``pin_memory`` on a GPU
+    as in the configs, and cuDNN's autotuner as the config's
+    ``env_cfg.cudnn_benchmark`` sets it for the Runner. Each DataLoader is
+    started and its first batch taken before the clock starts, so the ratio
+    is the steady state.
+
+    Args:
+        cfg (Config): a CACL config whose train pipeline uses
+            ``DrawViewAugmentations``.
+        videos (list[str]): the files the workers read (cycled).
+        device (torch.device): where the model runs.
+        batch (int): clips per step.
+        workers (list[int]): DataLoader worker counts to measure.
+        steps (int): timed steps per feed.
+        amp (str): ``'none'``, ``'bf16'`` or ``'fp16'``.
+        channels_last (bool): 3D CNNs in channels-last layout.
+
+    Returns:
+        dict: ``in_memory_clips_per_s``, ``view_augmentation_ms_per_clip``
+        (the preprocessor alone on the held batch), and per worker count
+        ``fed_{n}_workers``: ``clips_per_s`` and ``over_in_memory``
+        (1.0: the accelerator never waits for data).
+    """
+    from mmengine.dataset import pseudo_collate
+
+    from ..apis.config_utils import train_dataset_cfg
+    from .benchmarking import (build_model, build_optim_wrapper, sync,
+                               train_step_fn)
+    pipeline = list(train_dataset_cfg(cfg).pipeline)
+    compose = build_pipeline(pipeline)
+    held = pseudo_collate(
+        [compose(video_info(videos[i % len(videos)])) for i in range(batch)])
+    pin = device.type == 'cuda'
+    if pin:
+        held['inputs'] = [clip.pin_memory() for clip in held['inputs']]
+    # as the Runner sets it from the config (the paper configs: True)
+    cudnn_benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark'))
+    torch.backends.cudnn.benchmark = cudnn_benchmark
+    torch.manual_seed(0)
+    model = build_model(cfg.model, 'cacl', device, channels_last)
+    optim_wrapper = build_optim_wrapper(model, amp)
+
+    def timed(feed) -> float:
+        """Clips/s of ``steps`` training steps, each on ``next(feed)``."""
+        sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            train_step_fn(model, optim_wrapper, next(feed))()
+        sync(device)
+        return steps * batch / (time.perf_counter() - start)
+
+    def repeat_held():
+        while True:
+            yield copy.copy(held)  # the preprocessor replaces its entries
+
+    for _ in range(3):  # warm-up: kernels chosen, memory pools grown
+        train_step_fn(model, optim_wrapper, held)()
+    report = dict(
+        batch=batch,
+        steps=steps,
+        cudnn_benchmark=cudnn_benchmark,
+        in_memory_clips_per_s=timed(repeat_held()))
+
+    preprocessor = model.data_preprocessor
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        preprocessor(copy.copy(held), training=True)
+    sync(device)
+    report['view_augmentation_ms_per_clip'] = 1e3 * (time.perf_counter() -
+                                                     start) / (
+                                                         steps * batch)
+
+    for count in workers:
+        loader = torch.utils.data.DataLoader(
+            _VideoList(pipeline, videos, batch * (steps + 1)),
+            batch_size=batch,
+            num_workers=count,
+            collate_fn=pseudo_collate,
+            pin_memory=pin,
+            persistent_workers=False)
+        feed = iter(loader)
+        start = time.perf_counter()
+        train_step_fn(model, optim_wrapper, next(feed))()
+        sync(device)
+        first = time.perf_counter() - start
+        clips_per_s = timed(feed)
+        report[f'fed_{count}_workers'] = dict(
+            first_step_s=first,
+            clips_per_s=clips_per_s,
+            over_in_memory=clips_per_s / report['in_memory_clips_per_s'])
+        del feed, loader
     return report

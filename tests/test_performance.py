@@ -19,7 +19,7 @@ from torch.nn.modules.module import register_module_forward_hook
 
 from cacl_mm.analysis import benchmarking as benchmark
 from cacl_mm.models import REPRESENTATIONS, Arch
-from helpers import CONFIG_TINY, REPO, capture_keys
+from helpers import CONFIG_TINY, REPO, capture_keys, run
 
 
 @pytest.fixture(scope='module')
@@ -274,18 +274,13 @@ def test_fed_training_benchmark_on_a_folder_of_videos(tmp_path):
     (videos / 'notes.txt').write_text('not a video')
     out = tmp_path / 'fed.json'
     benchmark_tool = osp.join(REPO, 'tools', 'benchmark.py')
-    proc = subprocess.run([
+    run([
         sys.executable, benchmark_tool, '--setting', 'tiny', '--device', 'cpu',
         '--fed-training', '--workers', '0', '1', '--steps', '2', '--batch',
         '2', '--video-dir',
         str(videos), '--out',
         str(out)
-    ],
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    ])
     fed = json.load(open(out))['fed_training']
     assert (fed['batch'], fed['steps']) == (2, 2)
     assert fed['in_memory_clips_per_s'] > 0
@@ -303,15 +298,12 @@ def test_fed_training_benchmark_on_a_folder_of_videos(tmp_path):
     # A folder without videos is refused, named.
     empty = tmp_path / 'empty'
     empty.mkdir()
-    proc = subprocess.run([
+    proc = run([
         sys.executable, benchmark_tool, '--fed-training', '--video-dir',
         str(empty), '--out',
         str(tmp_path / 'x.json')
     ],
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+               check=False)
     assert proc.returncode != 0
     assert f'--video-dir {empty}: no .avi' in proc.stderr
 

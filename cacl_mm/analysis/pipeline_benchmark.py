@@ -567,7 +567,8 @@ def time_fed_training(cfg,
 
     Returns:
         dict: ``in_memory_clips_per_s``, ``view_augmentation_ms_per_clip``
-        (the preprocessor alone on the held batch), and per worker count
+        (the preprocessor alone, :func:`time_device_augmentation`), and per
+        worker count
         ``fed_{n}_workers``: ``clips_per_s`` and ``over_in_memory``
         (1.0: the accelerator never waits for data).
     """
@@ -601,25 +602,18 @@ def time_fed_training(cfg,
 
     def repeat_held():
         while True:
-            yield copy.copy(held)  # the preprocessor replaces its entries
+            yield copy.copy(held)  # a fresh dict per step, as a DataLoader's
 
-    for _ in range(3):  # warm-up: kernels chosen, memory pools grown
-        train_step_fn(model, optim_wrapper, held)()
+    warm_up = repeat_held()
+    for _ in range(3):  # kernels chosen, memory pools grown
+        train_step_fn(model, optim_wrapper, next(warm_up))()
     report = dict(
         batch=batch,
         steps=steps,
         cudnn_benchmark=cudnn_benchmark,
-        in_memory_clips_per_s=timed(repeat_held()))
-
-    preprocessor = model.data_preprocessor
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        preprocessor(copy.copy(held), training=True)
-    sync(device)
-    report['view_augmentation_ms_per_clip'] = 1e3 * (time.perf_counter() -
-                                                     start) / (
-                                                         steps * batch)
+        in_memory_clips_per_s=timed(repeat_held()),
+        view_augmentation_ms_per_clip=time_device_augmentation(
+            pipeline, cfg.model.data_preprocessor, videos, batch, device))
 
     for count in workers:
         loader = torch.utils.data.DataLoader(

@@ -360,6 +360,25 @@ class _VideoList(torch.utils.data.Dataset):
         return self.compose(video_info(self.videos[index % len(self.videos)]))
 
 
+def video_loader(pipeline: List[dict],
+                 videos: Sequence[str],
+                 workers: int,
+                 batch: int,
+                 batches: int,
+                 pin_memory: bool = False) -> torch.utils.data.DataLoader:
+    """``batches`` batches of ``pipeline`` over ``videos`` (cycled), from
+    ``workers`` processes started afresh, as ``persistent_workers=False``
+    training starts them every epoch."""
+    from mmengine.dataset import pseudo_collate
+    return torch.utils.data.DataLoader(
+        _VideoList(pipeline, videos, batch * batches),
+        batch_size=batch,
+        num_workers=workers,
+        collate_fn=pseudo_collate,
+        pin_memory=pin_memory,
+        persistent_workers=False)
+
+
 def time_dataloader(pipeline: List[dict], videos: Sequence[str], workers: int,
                     batch: int, batches: int) -> dict:
     """A DataLoader's start and pace, as training sees them.
@@ -369,13 +388,7 @@ def time_dataloader(pipeline: List[dict], videos: Sequence[str], workers: int,
         ``persistent_workers=False`` pays at every epoch) and
         ``clips_per_s`` after it.
     """
-    from mmengine.dataset import pseudo_collate
-    loader = torch.utils.data.DataLoader(
-        _VideoList(pipeline, videos, batch * (batches + 1)),
-        batch_size=batch,
-        num_workers=workers,
-        collate_fn=pseudo_collate,
-        persistent_workers=False)
+    loader = video_loader(pipeline, videos, workers, batch, batches + 1)
     start = time.perf_counter()
     iterator = iter(loader)
     next(iterator)
@@ -616,13 +629,7 @@ def time_fed_training(cfg,
             pipeline, cfg.model.data_preprocessor, videos, batch, device))
 
     for count in workers:
-        loader = torch.utils.data.DataLoader(
-            _VideoList(pipeline, videos, batch * (steps + 1)),
-            batch_size=batch,
-            num_workers=count,
-            collate_fn=pseudo_collate,
-            pin_memory=pin,
-            persistent_workers=False)
+        loader = video_loader(pipeline, videos, count, batch, steps + 1, pin)
         feed = iter(loader)
         start = time.perf_counter()
         train_step_fn(model, optim_wrapper, next(feed))()

@@ -98,3 +98,53 @@ def test_readme_is_short_and_leads_with_what_a_newcomer_needs():
     first = ' | '.join(headings[:6])
     for needed in ('install', 'own data', 'ucf101'):
         assert needed in first, (needed, headings)
+
+
+#: What a measured result looks like in a comment: a duration, a readout
+#: with its value, or two results set against each other ("0.195 / 0.175").
+RESULT_IN_COMMENT = re.compile(
+    r'\b\d+(\.\d+)? ?(s|ms|min|h)\b'
+    r'|\b(R@\d+|top-?1|acc(uracy)?|probe)\W{0,3}\d'
+    r'|\b\d+\.\d+ ?/ ?\d+\.\d+\b')
+
+
+def config_comments(path: str) -> list:
+    """``(line number, comment)`` of every ``#`` comment of a config."""
+    found = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            code, hash_, comment = line.partition('#')
+            if hash_ and code.count("'") % 2 == 0 and \
+                    code.count('"') % 2 == 0:
+                found.append((number, comment.strip()))
+    return found
+
+
+def results_quoted(path: str) -> list:
+    return [
+        f'{osp.relpath(path, REPO)}:{number}: {comment}'
+        for number, comment in config_comments(path)
+        if RESULT_IN_COMMENT.search(comment)
+    ]
+
+
+def test_configs_quote_no_measured_result():
+    """Results live in configs/<algo>/README.md and docs/, as OpenMMLab
+    keeps them; a config's comments give reasons."""
+    quoted = []
+    for path in sorted(
+            glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                      recursive=True)):
+        quoted += results_quoted(path)
+    assert not quoted, '\n'.join(quoted)
+
+
+def test_the_result_check_sees_a_quoted_result(tmp_path):
+    config = tmp_path / 'config.py'
+    config.write_text("lr = 0.05  # at 0.01 R@1 18.5\n"
+                      "# the check takes about 6 s each\n"
+                      "# CACL 0.195 / 0.175 against the baseline\n"
+                      "name = 'a # b 3 s'\n"
+                      "# 0.99 rising to 1 over 1000 steps, 37% kept\n")
+    assert [line.split(': ')[0].split(':')[-1]
+            for line in results_quoted(str(config))] == ['1', '2', '3']

@@ -141,9 +141,9 @@ test_evaluator = val_evaluator
 # late. tools/demo.py sizes this in steps for other collections
 # (cacl_mm.apis.recipe).
 max_epochs = 40
-# The representation check every 10 epochs (about 6 s each here).
+# The representation check every 10 epochs: four per run.
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
-# lr 0.05 at batch 16: at 0.01 the edit-distance loss barely left ln 8.
+# lr 0.05 at batch 16 (docs/recipe_study.md has the runs behind it).
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 auto_scale_lr = dict(enable=False)  # lr 0.05 is for this batch of 16
 param_scheduler = [

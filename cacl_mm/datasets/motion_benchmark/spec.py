@@ -57,9 +57,9 @@ SHAKE_PERIOD, SHAKE_AMPLITUDE = 7.0, 2.5
 #: Every object also drifts in a random direction at up to this fraction
 #: of its group's speed, whatever its class (as an actor's body moves while
 #: they act). Without it a video's mean frame is a long streak for the four
-#: translations and a compact blob for the other classes, and a linear probe
-#: on mean frames scored 16% (chance 10%); with it, every class blurs (11%).
-#: At 0.5 the drift also hid the classes from a supervised 3D CNN (59%).
+#: translations and a compact blob for the other classes, so a static probe
+#: could tell them apart; a larger fraction hides the classes' own motion
+#: (docs/recipe_study.md has the probes behind this value).
 DRIFT_FRACTION = 0.2
 #: Frames per period of Pulse, and its amplitude as a log-scale factor
 #: (1.3x larger and smaller than its centre scale).

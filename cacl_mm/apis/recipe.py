@@ -133,27 +133,25 @@ class SmallScaleRecipe:
         """The fine-tune step budget (all labels)."""
         return FINETUNE_STEPS * self.finetune_scale
 
+    def _epochs(self, steps: int, batch_size: int, passes: int = 1,
+                drop_last: bool = False) -> int:
+        """The fixed ``epochs`` if set, else the epochs of ``steps``."""
+        return self.epochs or epochs_for(steps, self.num_train_videos,
+                                         batch_size, passes, drop_last)
+
     @property
     def pretrain_epochs(self) -> int:
-        return self.epochs or epochs_for(
-            PRETRAIN_STEPS,
-            self.num_train_videos,
-            self.pretrain_batch,
-            drop_last=True)
+        return self._epochs(
+            PRETRAIN_STEPS, self.pretrain_batch, drop_last=True)
 
     @property
     def frame_epochs(self) -> int:
-        return self.epochs or epochs_for(
-            FRAME_STEPS,
-            self.num_train_videos,
-            self.frame_batch,
-            self.frame_passes,
-            drop_last=True)
+        return self._epochs(
+            FRAME_STEPS, self.frame_batch, self.frame_passes, drop_last=True)
 
     @property
     def finetune_epochs(self) -> int:
-        return self.epochs or epochs_for(
-            self.finetune_steps, self.num_train_videos, self.finetune_batch)
+        return self._epochs(self.finetune_steps, self.finetune_batch)
 
     @property
     def warmup_epochs(self) -> int:

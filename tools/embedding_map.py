@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from _cli import add_size_argument
+from _cli import add_size_argument, run_tool
 
 
 def load_panel(spec: str) -> tuple:
@@ -41,14 +41,18 @@ def main(argv=None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     add_size_argument(parser, default=(1400, 650))
     args = parser.parse_args(argv)
-    # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
-    from cacl_mm.utils.cli import read_class_names, run_tool
-    from cacl_mm.visualization.embedding_map import plot_embedding_maps
-    return run_tool(
-        'embedding_map', lambda: plot_embedding_maps(
-            [load_panel(p) for p in args.panels], args.out,
-            read_class_names(args.classes), args.seed, tuple(args.size)))
 
+    def plot() -> str:
+        panels = [load_panel(p) for p in args.panels]
+        # cacl_mm (torch, mmaction) loads once the inputs are there: --help
+        # and a missing file answer at once.
+        from cacl_mm.utils.cli import read_class_names
+        from cacl_mm.visualization.embedding_map import plot_embedding_maps
+        return plot_embedding_maps(panels, args.out,
+                                   read_class_names(args.classes), args.seed,
+                                   tuple(args.size))
+
+    return run_tool('embedding_map', plot)
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -25,8 +25,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-
-    from cacl_mm.visualization.med_confusion import plot_med_confusion
     try:
         with open(args.json) as f:
             matrix = np.asarray(json.load(f)['matrix'], dtype=np.int64)
@@ -38,6 +36,9 @@ def main(argv=None) -> int:
             f'{error}',
             file=sys.stderr)
         return 2
+    # cacl_mm (torch, mmaction) loads once the matrix is read: a missing
+    # file is named at once.
+    from cacl_mm.visualization.med_confusion import plot_med_confusion
     print(plot_med_confusion(matrix, args.out, title=args.title))
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _cli import add_size_argument
+from _cli import add_size_argument, run_tool
 
 
 def main(argv=None) -> int:
@@ -31,7 +31,6 @@ def main(argv=None) -> int:
     add_size_argument(parser, default=(1500, 450))
     args = parser.parse_args(argv)
     # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
-    from cacl_mm.utils.cli import run_tool
     from cacl_mm.visualization.curves import CURVE_KEYS, plot_curves
     args.keys = args.keys or list(CURVE_KEYS)
     return run_tool(

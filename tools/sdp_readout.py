@@ -27,6 +27,7 @@ import os
 import os.path as osp
 import sys
 
+from _cli import USER_ERRORS
 from mmengine.config import DictAction
 
 
@@ -90,6 +91,13 @@ def print_table(result: dict) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # Lists given on the command line are checked before torch loads.
+    for flag, path in (('--train-list', args.train_list),
+                       ('--heldout-list', args.heldout_list)):
+        if path and not osp.isfile(path):
+            print(f'sdp_readout: error: {flag}: no such file {path}',
+                  file=sys.stderr)
+            return 2
 
     from mmengine.utils import ProgressBar
 
@@ -97,7 +105,6 @@ def main(argv=None) -> int:
                                               split_loader_cfg)
     from cacl_mm.apis.recognition import build_runner
     from cacl_mm.apis.retrieval import count_videos
-    from cacl_mm.utils.cli import USER_ERRORS
     options = dict(args.cfg_options or {})
     if args.video_root:
         options['test_dataloader.dataset.data_prefix.video'] = args.video_root

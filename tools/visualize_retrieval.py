@@ -12,6 +12,8 @@ import json
 import os.path as osp
 import sys
 
+from _cli import run_tool
+
 
 def load_run(work_dir: str) -> tuple:
     """The retrieval run's summary and top-k rows, with clear errors."""
@@ -43,13 +45,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--classes', help='class names, one per line, by label')
     args = parser.parse_args(argv)
-    # cacl_mm (torch, mmaction) loads after parsing: --help answers at once.
-    from cacl_mm.utils.cli import read_class_names, run_tool
-    from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
-                                                      read_list)
 
     def draw() -> str:
         summary, rows = load_run(args.work_dir)
+        # cacl_mm (torch, mmaction) loads once the inputs are there: --help
+        # and a missing run answer at once.
+        from cacl_mm.utils.cli import read_class_names
+        from cacl_mm.visualization.retrieval_grid import (draw_retrieval_grid,
+                                                          read_list)
         return draw_retrieval_grid(
             rows, read_list(summary['gallery_list']),
             read_list(summary['query_list']), summary['video_root'], args.out

@@ -150,6 +150,23 @@ def test_margins_are_five_points_in_both_readouts():
                for f in findings)
 
 
+def test_a_full_fine_tune_below_random_init_is_named_even_when_ahead():
+    run = results()
+    run['random_init']['finetune_top1'] = 0.970
+    run['cacl']['finetune_top1'] = 0.935
+    verdict = judge(run)
+    assert verdict.status == 'ahead'
+    assert [f.signal for f in verdict.findings] == [
+        "CACL's full fine-tune is -3.5 points against random init's "
+        '(93.5% against 97.0%).'
+    ]
+    assert 'randomness.seed' in verdict.findings[0].advice
+    run['cacl']['finetune_top1'] = 0.970  # equal is not below
+    assert judge(run).findings == []
+    del run['cacl']['finetune_top1']  # a run without fine-tunes
+    assert judge(run).findings == []
+
+
 def test_scene_led_neighbours_are_named_when_cacl_is_behind():
     # motion10 seed 0 on this machine: R@1 21.5 against 18.5; its test
     # videos' nearest neighbours: 44.5% same group other class, 14.5% same

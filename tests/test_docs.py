@@ -102,10 +102,9 @@ def test_readme_is_short_and_leads_with_what_a_newcomer_needs():
 
 #: What a measured result looks like in a comment: a duration, a readout
 #: with its value, or two results set against each other ("0.195 / 0.175").
-RESULT_IN_COMMENT = re.compile(
-    r'\b\d+(\.\d+)? ?(s|ms|min|h)\b'
-    r'|\b(R@\d+|top-?1|acc(uracy)?|probe)\W{0,3}\d'
-    r'|\b\d+\.\d+ ?/ ?\d+\.\d+\b')
+RESULT_IN_COMMENT = re.compile(r'\b\d+(\.\d+)? ?(s|ms|min|h)\b'
+                               r'|\b(R@\d+|top-?1|acc(uracy)?|probe)\W{0,3}\d'
+                               r'|\b\d+\.\d+ ?/ ?\d+\.\d+\b')
 
 
 def config_comments(path: str) -> list:
@@ -146,5 +145,7 @@ def test_the_result_check_sees_a_quoted_result(tmp_path):
                       "# CACL 0.195 / 0.175 against the baseline\n"
                       "name = 'a # b 3 s'\n"
                       "# 0.99 rising to 1 over 1000 steps, 37% kept\n")
-    assert [line.split(': ')[0].split(':')[-1]
-            for line in results_quoted(str(config))] == ['1', '2', '3']
+    assert [
+        line.split(': ')[0].split(':')[-1]
+        for line in results_quoted(str(config))
+    ] == ['1', '2', '3']

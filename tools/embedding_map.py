@@ -54,5 +54,6 @@ def main(argv=None) -> int:
 
     return run_tool('embedding_map', plot)
 
+
 if __name__ == '__main__':
     sys.exit(main())

@@ -27,8 +27,9 @@ import os
 import os.path as osp
 import sys
 
-from _cli import USER_ERRORS
 from mmengine.config import DictAction
+
+from _cli import USER_ERRORS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -92,11 +93,12 @@ def print_table(result: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     # Lists given on the command line are checked before torch loads.
-    for flag, path in (('--train-list', args.train_list),
-                       ('--heldout-list', args.heldout_list)):
+    for flag, path in (('--train-list', args.train_list), ('--heldout-list',
+                                                           args.heldout_list)):
         if path and not osp.isfile(path):
-            print(f'sdp_readout: error: {flag}: no such file {path}',
-                  file=sys.stderr)
+            print(
+                f'sdp_readout: error: {flag}: no such file {path}',
+                file=sys.stderr)
             return 2
 
     from mmengine.utils import ProgressBar

@@ -133,7 +133,10 @@ class SmallScaleRecipe:
         """The fine-tune step budget (all labels)."""
         return FINETUNE_STEPS * self.finetune_scale
 
-    def _epochs(self, steps: int, batch_size: int, passes: int = 1,
+    def _epochs(self,
+                steps: int,
+                batch_size: int,
+                passes: int = 1,
                 drop_last: bool = False) -> int:
         """The fixed ``epochs`` if set, else the epochs of ``steps``."""
         return self.epochs or epochs_for(steps, self.num_train_videos,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 from typing import List, Optional
 
+
 def read_class_names(path: Optional[str]) -> Optional[List[str]]:
     """Class names, one per line in label order; None without a file."""
     if not path:

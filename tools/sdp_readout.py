@@ -68,10 +68,20 @@ def data_lists(cfg, args: argparse.Namespace) -> tuple:
         raise KeyError('give --train-list and --heldout-list: the config\'s '
                        'test_dataloader.dataset has no gallery_ann_file / '
                        'query_ann_file')
-    for flag, path in (('--train-list', train), ('--heldout-list', heldout)):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{flag}: no such file {path}')
+    missing = missing_list(
+        (('--train-list', train), ('--heldout-list', heldout)))
+    if missing:
+        raise FileNotFoundError(missing)
     return train, heldout
+
+
+def missing_list(lists) -> str:
+    """``'FLAG: no such file PATH'`` for the first given list that is not
+    a file, else ``''``."""
+    for flag, path in lists:
+        if path and not osp.isfile(path):
+            return f'{flag}: no such file {path}'
+    return ''
 
 
 def print_table(result: dict) -> None:
@@ -93,13 +103,11 @@ def print_table(result: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     # Lists given on the command line are checked before torch loads.
-    for flag, path in (('--train-list', args.train_list), ('--heldout-list',
-                                                           args.heldout_list)):
-        if path and not osp.isfile(path):
-            print(
-                f'sdp_readout: error: {flag}: no such file {path}',
-                file=sys.stderr)
-            return 2
+    missing = missing_list((('--train-list', args.train_list),
+                            ('--heldout-list', args.heldout_list)))
+    if missing:
+        print(f'sdp_readout: error: {missing}', file=sys.stderr)
+        return 2
 
     from mmengine.utils import ProgressBar
 

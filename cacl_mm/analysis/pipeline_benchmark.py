@@ -298,14 +298,18 @@ def time_pipelines(pipelines: Dict[str, List[dict]],
     return report
 
 
+def real_samples(pipeline: List[dict], videos: Sequence[str],
+                 batch: int) -> list:
+    """``batch`` samples of ``pipeline`` over ``videos`` (cycled)."""
+    compose = build_pipeline(pipeline)
+    return [compose(video_info(videos[i % len(videos)])) for i in range(batch)]
+
+
 def time_collate(pipeline: List[dict], videos: Sequence[str],
                  batch: int) -> float:
     """CPU ms per clip of mmengine's ``pseudo_collate`` on real samples."""
     from mmengine.dataset import pseudo_collate
-    compose = build_pipeline(pipeline)
-    samples = [
-        compose(video_info(videos[i % len(videos)])) for i in range(batch)
-    ]
+    samples = real_samples(pipeline, videos, batch)
     start = time.process_time()
     repeats = 20
     for _ in range(repeats):
@@ -324,9 +328,7 @@ def time_device_augmentation(pipeline: List[dict], preprocessor_cfg: dict,
     from mmengine.dataset import pseudo_collate
 
     from mmaction.registry import MODELS
-    compose = build_pipeline(pipeline)
-    data = pseudo_collate(
-        [compose(video_info(videos[i % len(videos)])) for i in range(batch)])
+    data = pseudo_collate(real_samples(pipeline, videos, batch))
     preprocessor = MODELS.build(copy.deepcopy(preprocessor_cfg)).to(device)
 
     def run():
@@ -591,9 +593,7 @@ def time_fed_training(cfg,
     from .benchmarking import (build_model, build_optim_wrapper, sync,
                                train_step_fn)
     pipeline = list(train_dataset_cfg(cfg).pipeline)
-    compose = build_pipeline(pipeline)
-    held = pseudo_collate(
-        [compose(video_info(videos[i % len(videos)])) for i in range(batch)])
+    held = pseudo_collate(real_samples(pipeline, videos, batch))
     pin = device.type == 'cuda'
     if pin:
         held['inputs'] = [clip.pin_memory() for clip in held['inputs']]

@@ -1,5 +1,7 @@
 """The small-scale recipe's rules and the demo's verdict, with hand-computed
 expectations."""
+import json
+import os
 import os.path as osp
 
 import pytest
@@ -7,7 +9,7 @@ from mmengine.config import Config
 
 from cacl_mm.analysis import curve_signals, judge, verdict_markdown
 from cacl_mm.analysis.demo_pipeline import Demo
-from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for
+from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for, stalled
 from helpers import REPO
 
 
@@ -56,7 +58,8 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
         frame_epochs=9,
         finetune_epochs=63,
         warmup_epochs=4,  # round(63 / 15)
-        finetune_scale=1)
+        finetune_scale=1,
+        warmup_floor_steps=0)
     options = recipe.finetune_options()
     assert options['param_scheduler.1.begin'] == 4
     assert options['param_scheduler.1.T_max'] == 59
@@ -66,6 +69,47 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
     assert quick.finetune_options()['param_scheduler.1.end'] == 2
     with pytest.raises(ValueError, match='epochs'):
         SmallScaleRecipe(192, epochs=0)
+
+
+def test_a_stall_is_the_trivial_loss_held_after_the_warm_up():
+    # ln 12 = 2.485: within 0.05 is >= 2.435. Warm-up: steps <= 30.
+    steps = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    held = [2.49, 2.48, 2.50, 2.47, 2.44, 2.49, 2.30, 2.10, 1.90, 1.70]
+    # after the warm-up 3 of 7 points at ln 12 (0.43 >= 1/3)
+    assert stalled(steps, held, 12, warmup_steps=30)
+    # 2 of 7 (0.29): it left ln 12 soon enough
+    assert not stalled(steps, held[:5] + [2.40] + held[6:], 12, 30)
+    # the warm-up's own points at ln 12 do not count: 2 of 6 after step 40
+    # ... is exactly 1/3
+    assert stalled(steps, held, 12, warmup_steps=40)
+    assert not stalled(steps, held, 12, warmup_steps=50)  # 1 of 5
+    # with 20 classes (ln 20 = 3.0) these losses have left the trivial one
+    assert not stalled(steps, held, 20, warmup_steps=30)
+    # with 10 (ln 10 = 2.303) a loss above ln C is no better: 4 of 7
+    assert stalled(steps, held, 10, warmup_steps=30)
+    assert not stalled(steps[:2], held[:2], 12, warmup_steps=0)  # too few
+    with pytest.raises(ValueError, match='10 steps but 9 losses'):
+        stalled(steps, held[:9], 12, 0)
+
+
+def test_the_long_warm_up_spans_at_least_200_steps():
+    # 864 videos at batch 16: 54 steps an epoch; 750 steps: 14 epochs.
+    recipe = SmallScaleRecipe(864)
+    assert (recipe.finetune_epochs, recipe.warmup_epochs) == (14, 1)
+    long = recipe.doubled().with_long_warmup()
+    # 28 epochs: round(28 / 15) = 2, but 200 steps need ceil(200/54) = 4
+    assert (long.finetune_epochs, long.warmup_epochs) == (28, 4)
+    options = long.finetune_options()
+    assert (options['param_scheduler.0.end'],
+            options['param_scheduler.1.begin'],
+            options['param_scheduler.1.T_max']) == (4, 4, 24)
+    assert long.summary()['warmup_floor_steps'] == 200
+    # 400 videos: 25 steps an epoch, 8 epochs of warm-up (round(60/15)=4)
+    assert SmallScaleRecipe(
+        400).doubled().with_long_warmup().warmup_epochs == 8
+    # never the whole schedule: 2 epochs leave one after the warm-up
+    assert SmallScaleRecipe(
+        864, epochs=2).with_long_warmup().warmup_epochs == 1
 
 
 def test_the_fine_tune_budget_doubles_up_to_its_limit():
@@ -209,6 +253,33 @@ def test_a_bound_that_memorises_without_generalising_comes_first():
     assert any('fits only 50.0%' in f.signal for f in judge(run).findings)
 
 
+def fake_fine_tune(demo, root, losses_by_try, fits):
+    """A stand-in for ``Demo.finetune`` that writes each try's loss curve
+    (logged every 10 steps) where mmengine's visualizer would."""
+    calls = []
+
+    def finetune(name, backbone, few_labels=False, score_train=False):
+        # the bound: random init, every label, scored on its train list
+        assert (name, backbone, few_labels, score_train) == ('random_init',
+                                                             None, False, True)
+        calls.append(demo.recipe)
+        losses = losses_by_try[len(calls) - 1]
+        work = osp.join(root, f'try{len(calls)}')
+        vis = osp.join(work, '20261204_000000', 'vis_data')
+        os.makedirs(vis)
+        with open(osp.join(vis, 'scalars.json'), 'w') as f:
+            for i, loss in enumerate(losses):
+                f.write(json.dumps(dict(loss=loss, step=10 * (i + 1))) + '\n')
+        fit = fits[len(calls) - 1]
+        return dict(
+            train_top1=fit,
+            finetune_top1=fit / 2,
+            checkpoint=osp.join(work, 'epoch_1.pth'))
+
+    demo.finetune = finetune
+    return calls
+
+
 @pytest.mark.parametrize(
     'fits, steps',
     [
@@ -217,25 +288,49 @@ def test_a_bound_that_memorises_without_generalising_comes_first():
         ((0.50, 0.60, 0.70), [750, 1500, 3000]),  # the limit: 4x
     ])
 def test_the_bound_is_refitted_with_twice_the_steps_until_it_fits(
-        tmp_path, fits, steps):
+        tmp_path, monkeypatch, fits, steps):
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 6))
     demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
     demo.recipe = SmallScaleRecipe(120)
-    calls = []
-
-    def finetune(name, backbone, few_labels=False, score_train=False):
-        calls.append((name, backbone, score_train, demo.recipe.finetune_steps))
-        fit = fits[len(calls) - 1]
-        return dict(train_top1=fit, finetune_top1=fit / 2, checkpoint='c')
-
-    demo.finetune = finetune
+    falling = [1.7 - 0.01 * i for i in range(75)]  # below ln 6 = 1.79
+    calls = fake_fine_tune(demo, str(tmp_path), [falling] * 3, fits)
     row = demo.fit_bound()
-    assert [c[3] for c in calls] == steps
-    assert all(c[:3] == ('random_init', None, True) for c in calls)
+    assert [r.finetune_steps for r in calls] == steps
     assert [a['steps'] for a in row['fit_attempts']] == steps
     assert [a['train_top1'] for a in row['fit_attempts']] == list(fits)
     assert row['train_top1'] == fits[-1]
     # Later fine-tunes (CACL's) get the budget the bound settled on.
     assert demo.recipe.finetune_steps == steps[-1]
+
+
+def test_a_stalled_bound_is_refitted_with_the_long_warm_up(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 12))
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(864)  # warm-up 1 epoch: 54 steps
+    flat, falling = [2.49] * 75, [2.3 - 0.02 * i for i in range(75)]
+    calls = fake_fine_tune(demo, str(tmp_path), [flat, falling], (0.655, 0.97))
+    row = demo.fit_bound()
+    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(750, 1),
+                                                                    (1500, 4)]
+    first, second = row['fit_attempts']
+    assert first['stalled'] and 'stalled' not in second  # it fitted
+    assert second['warmup_epochs'] == 4
+    assert demo.recipe.warmup_floor_steps == 200  # for every later fine-tune
+
+
+def test_a_bound_that_learned_too_slowly_only_doubles(tmp_path, monkeypatch):
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 12))
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(864)
+    falling = [2.3 - 0.02 * i for i in range(75)]
+    calls = fake_fine_tune(demo, str(tmp_path), [falling, falling],
+                           (0.873, 0.976))
+    row = demo.fit_bound()
+    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(750, 1),
+                                                                    (1500, 2)]
+    assert row['fit_attempts'][0]['stalled'] is False
+    assert demo.recipe.warmup_floor_steps == 0
 
 
 def test_the_report_says_how_the_bound_budget_grew():

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from ..apis.recipe import FIT_TARGET, SmallScaleRecipe
+from ..apis.recipe import FIT_TARGET, SmallScaleRecipe, stalled
 from ..apis.retrieval import count_videos
 from ..datasets.annotations import (list_file_names, parse_class_index,
                                     subsample_per_class, write_list)
@@ -376,30 +376,48 @@ class Demo:
         """The random-init fine-tune, which is also the supervised bound,
         with every label; while it fits less than ``FIT_TARGET`` of its own
         train videos the fine-tune budget doubles (``MAX_FIT_DOUBLINGS``
-        times at most) and it runs again. Every later fine-tune (CACL's,
-        the 10%-label ones) uses the budget it settled on.
+        times at most) and it runs again; a try that stalled at its trivial
+        loss (:func:`~cacl_mm.apis.recipe.stalled`) also gets the long
+        warm-up for the next. Every later fine-tune (CACL's, the 10%-label
+        ones) uses the schedule it settled on.
 
         Returns:
             dict: the last try's row, with ``fit_attempts`` (steps, epochs,
-            train and test top-1 of each try).
+            warm-up epochs, train and test top-1 of each try, and whether a
+            missed try stalled).
         """
         attempts = []
         while True:
             row = self.finetune('random_init', None, score_train=True)
-            attempts.append(
-                dict(
-                    steps=self.recipe.finetune_steps,
-                    epochs=self.recipe.finetune_epochs,
-                    train_top1=row['train_top1'],
-                    finetune_top1=row['finetune_top1']))
+            attempt = dict(
+                steps=self.recipe.finetune_steps,
+                epochs=self.recipe.finetune_epochs,
+                warmup_epochs=self.recipe.warmup_epochs,
+                train_top1=row['train_top1'],
+                finetune_top1=row['finetune_top1'])
+            attempts.append(attempt)
             if row['train_top1'] >= FIT_TARGET or not self.recipe.can_double:
                 break
+            attempt['stalled'] = self.stalled(osp.dirname(row['checkpoint']))
+            recipe = self.recipe.doubled()
+            what = f'doubling the fine-tune steps to {recipe.finetune_steps}'
+            if attempt['stalled'] and not recipe.warmup_floor_steps:
+                recipe = recipe.with_long_warmup()
+                what = (f'its loss stalled at ln {self.num_classes}: '
+                        f'{what}, warm-up {recipe.warmup_epochs} epochs')
             self.banner(
                 f'the supervised bound fits {100 * row["train_top1"]:.1f}% '
-                f'of its train videos (< {100 * FIT_TARGET:.0f}%): doubling '
-                f'the fine-tune steps to {2 * self.recipe.finetune_steps}')
-            self.recipe = self.recipe.doubled()
+                f'of its train videos (< {100 * FIT_TARGET:.0f}%): {what}')
+            self.recipe = recipe
         return dict(row, fit_attempts=attempts)
+
+    def stalled(self, work_dir: str) -> bool:
+        """Whether the fine-tune in ``work_dir`` (run with ``self.recipe``)
+        sat at its trivial loss after its warm-up."""
+        steps, losses = load_curves(work_dir, keys=('loss', ))['loss']
+        return stalled(
+            steps, losses, self.num_classes,
+            self.recipe.warmup_epochs * self.recipe.finetune_steps_per_epoch)
 
     def figures(self, names: List[str]) -> Dict[str, str]:
         """The PNGs into the output folder; name -> file name."""

@@ -5,6 +5,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from ..apis.recipe import STALL_WARMUP_STEPS
 from .verdict import verdict_markdown
 
 #: Columns of the table: (key in results.json, header).
@@ -76,11 +77,18 @@ def markdown(results: dict) -> str:
                      'own train videos (train top-1, 5-clip test).')
     attempts = results.get('supervised', {}).get('fit_attempts') or []
     if len(attempts) > 1:
-        tries = '; '.join(f"{a['steps']} steps: {100 * a['train_top1']:.1f}%"
-                          for a in attempts)
+        tries = '; '.join(
+            f"{a['steps']} steps: {100 * a['train_top1']:.1f}%" +
+            (' (its loss stalled at ln C)' if a.get('stalled') else '')
+            for a in attempts)
         notes.append('Its fine-tune budget doubled until it fit (train '
                      f'top-1 by budget: {tries}); every fine-tune above used '
                      'the last one.')
+        if any(a.get('stalled') for a in attempts):
+            notes.append(
+                'A try that stalled at its trivial loss made the later ones '
+                f'warm up over at least {STALL_WARMUP_STEPS} steps '
+                f"({attempts[-1].get('warmup_epochs')} epochs).")
     if results.get('verdict'):
         notes += ['', verdict_markdown(results['verdict']).rstrip()]
     figures = results.get('figures') or {}

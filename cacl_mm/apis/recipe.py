@@ -25,12 +25,18 @@ holds the measurements behind them):
   ``FIT_TARGET`` of its own train videos, every fine-tune's steps double
   (:meth:`SmallScaleRecipe.doubled`), at most ``MAX_FIT_DOUBLINGS`` times.
   A rule in N alone cannot know how hard a collection is; its bound can.
+  If that bound's loss sat at its trivial value ln C for ``STALL_SHARE``
+  of the steps after its warm-up (:func:`stalled`: from scratch, at the
+  peak rate, it never left the uniform prediction), doubling the steps
+  alone lengthens the stall; the warm-up then spans at least
+  ``STALL_WARMUP_STEPS`` steps as well (:meth:`SmallScaleRecipe.
+  with_long_warmup`).
 """
 from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 #: Optimizer steps of CACL pretraining (the embedded benchmark's 40 epochs
 #: of 400 videos at batch 16).
@@ -48,6 +54,14 @@ CHECKS = 4
 FIT_TARGET = 0.95
 #: Doublings of the fine-tune steps allowed to reach ``FIT_TARGET``.
 MAX_FIT_DOUBLINGS = 2
+#: A logged train loss within this of ln C (C classes) is at its trivial
+#: value: the prediction is still uniform.
+STALL_MARGIN = 0.05
+#: Share of the logged steps after the warm-up at the trivial loss from
+#: which a fine-tune stalled.
+STALL_SHARE = 1 / 3
+#: The warm-up's least length in steps once a bound stalled.
+STALL_WARMUP_STEPS = 200
 
 
 def epochs_for(steps: int,
@@ -78,6 +92,31 @@ def epochs_for(steps: int,
     return max(1, math.ceil(steps / per_epoch))
 
 
+def stalled(steps: Sequence[int], losses: Sequence[float], num_classes: int,
+            warmup_steps: int) -> bool:
+    """Whether a from-scratch fine-tune stalled at its trivial loss.
+
+    Args:
+        steps (Sequence[int]): Steps of the logged train loss.
+        losses (Sequence[float]): The loss at those steps.
+        num_classes (int): C: the trivial loss (a uniform prediction) is
+            ln C.
+        warmup_steps (int): Steps of the warm-up; only later ones count.
+
+    Returns:
+        bool: At least ``STALL_SHARE`` of the points after the warm-up lie
+        within ``STALL_MARGIN`` of ln C (never with fewer than 3 points).
+    """
+    if len(steps) != len(losses):
+        raise ValueError(f'{len(steps)} steps but {len(losses)} losses')
+    trivial = math.log(num_classes) - STALL_MARGIN
+    after = [loss for step, loss in zip(steps, losses) if step > warmup_steps]
+    if len(after) < 3:
+        return False
+    return bool(
+        sum(loss >= trivial for loss in after) >= STALL_SHARE * len(after))
+
+
 @dataclass(frozen=True)
 class SmallScaleRecipe:
     """The tiny configs' schedules for a collection of ``num_train_videos``.
@@ -95,6 +134,9 @@ class SmallScaleRecipe:
         finetune_scale (int): The fine-tunes make ``finetune_scale x
             FINETUNE_STEPS`` steps (1, or a power of 2 after
             :meth:`doubled`).
+        warmup_floor_steps (int): The fine-tune warm-up's least length in
+            steps (0, or ``STALL_WARMUP_STEPS`` after
+            :meth:`with_long_warmup`).
     """
     num_train_videos: int
     pretrain_batch: int = 16
@@ -103,6 +145,7 @@ class SmallScaleRecipe:
     finetune_batch: int = 16
     epochs: Optional[int] = None
     finetune_scale: int = 1
+    warmup_floor_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.num_train_videos < 1:
@@ -127,6 +170,11 @@ class SmallScaleRecipe:
                              f'{self.finetune_scale}, epochs={self.epochs})')
         return dataclasses.replace(
             self, finetune_scale=2 * self.finetune_scale)
+
+    def with_long_warmup(self) -> 'SmallScaleRecipe':
+        """The same recipe whose fine-tunes warm up over at least
+        ``STALL_WARMUP_STEPS`` steps (after a stalled bound)."""
+        return dataclasses.replace(self, warmup_floor_steps=STALL_WARMUP_STEPS)
 
     @property
     def finetune_steps(self) -> int:
@@ -157,10 +205,19 @@ class SmallScaleRecipe:
         return self._epochs(self.finetune_steps, self.finetune_batch)
 
     @property
+    def finetune_steps_per_epoch(self) -> int:
+        """Optimizer steps of one fine-tune epoch (all labels)."""
+        return math.ceil(self.num_train_videos / self.finetune_batch)
+
+    @property
     def warmup_epochs(self) -> int:
-        """At least one epoch, and fewer than the schedule's."""
+        """``WARMUP_FRACTION`` of the epochs and at least
+        ``warmup_floor_steps`` steps; at least one epoch, and fewer than the
+        schedule's."""
+        floor = math.ceil(self.warmup_floor_steps /
+                          self.finetune_steps_per_epoch)
         return min(
-            max(1, round(self.finetune_epochs * WARMUP_FRACTION)),
+            max(1, round(self.finetune_epochs * WARMUP_FRACTION), floor),
             max(1, self.finetune_epochs - 1))
 
     def pretrain_options(self) -> Dict[str, object]:
@@ -207,4 +264,5 @@ class SmallScaleRecipe:
             frame_epochs=self.frame_epochs,
             finetune_epochs=self.finetune_epochs,
             warmup_epochs=self.warmup_epochs,
-            finetune_scale=self.finetune_scale)
+            finetune_scale=self.finetune_scale,
+            warmup_floor_steps=self.warmup_floor_steps)

@@ -192,6 +192,19 @@ def test_spec_errors_name_the_field():
         BenchmarkSpec(noise=(5.0, 1.0))
 
 
+def test_num_classes_defaults_to_every_named_class():
+    spec = BenchmarkSpec(class_names=('Spin', 'Nod', 'Still'))
+    assert spec.num_classes == 3 and spec.classes == ('Spin', 'Nod', 'Still')
+    assert BenchmarkSpec(
+        class_names=('Spin', 'Nod', 'Still'),
+        num_classes=2).classes == ('Spin', 'Nod')
+    # The manifest keeps listing what differs from motion10 (its 10
+    # classes): a derived count is written only where it is not 10.
+    assert 'num_classes' not in BenchmarkSpec().non_defaults()
+    assert spec.non_defaults()['num_classes'] == 3
+    assert FAMILY['small6'].spec.non_defaults()['num_classes'] == 6
+
+
 def train_videos(spec: BenchmarkSpec) -> int:
     groups = spec.num_groups - len(held_out_groups(spec, 1))
     return spec.num_classes * groups * spec.clips_per_group

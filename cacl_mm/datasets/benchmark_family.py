@@ -51,7 +51,6 @@ FAMILY: Dict[str, FamilyMember] = dict(
         BenchmarkSpec(
             class_names=('SpinClockwise', 'SpinAnticlockwise', 'Orbit',
                          'ZigZag', 'Nod', 'Still'),
-            num_classes=6,
             num_groups=15,
             num_frames=48,
             fps=30,
@@ -64,7 +63,6 @@ FAMILY: Dict[str, FamilyMember] = dict(
         BenchmarkSpec(
             class_names=CLASSES[:6] + ('SpinClockwise', 'SpinAnticlockwise',
                                        'Shake', 'Nod', 'Orbit', 'Still'),
-            num_classes=12,
             num_groups=36,
             clips_per_group=3,
             num_splits=1), 'tune',
@@ -72,7 +70,6 @@ FAMILY: Dict[str, FamilyMember] = dict(
     vocab20=FamilyMember(
         BenchmarkSpec(
             class_names=VOCABULARY,
-            num_classes=len(VOCABULARY),
             num_groups=12,
             size=80,
             num_frames=40,
@@ -86,7 +83,6 @@ FAMILY: Dict[str, FamilyMember] = dict(
         BenchmarkSpec(
             class_names=('MoveLeft', 'MoveRight', 'Approach', 'Recede',
                          'Wobble', 'ZigZag', 'Pulse', 'Still'),
-            num_classes=8,
             num_groups=21,
             size=96,
             num_frames=64,

@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--classes',
         nargs='+',
+        metavar='MOTION',
         help='motions in label order, any of the generator\'s vocabulary '
         '(default motion10\'s ten)')
     parser.add_argument('--fps', type=int, help='frame rate (default 25)')

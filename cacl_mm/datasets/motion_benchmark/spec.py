@@ -91,7 +91,8 @@ class BenchmarkSpec:
         seed (int): Seed of every random draw.
         num_splits (int): Train/test splits written (groups rotate through
             the test side as in UCF101's three splits).
-        num_classes (int): The first ``num_classes`` of ``class_names``.
+        num_classes (int, optional): The first ``num_classes`` of
+            ``class_names``. Defaults to all of them.
         class_names (tuple[str], optional): Motions of :data:`VOCABULARY`,
             in label order. Defaults to motion10's :data:`CLASSES`.
         fps (int): Frame rate written to the videos. Speeds, spin rates
@@ -112,7 +113,7 @@ class BenchmarkSpec:
     size: int = 64
     seed: int = 0
     num_splits: int = 3
-    num_classes: int = len(CLASSES)
+    num_classes: Optional[int] = None
     class_names: Optional[Tuple[str, ...]] = None
     fps: int = REFERENCE_FPS
     camera_motion: float = 0.0
@@ -137,6 +138,9 @@ class BenchmarkSpec:
             raise ValueError(
                 f'class_names must be distinct motions of {VOCABULARY}, '
                 f'got {tuple(names)}')
+        if self.num_classes is None:
+            # Frozen: the derived count is set once, as __init__ would.
+            object.__setattr__(self, 'num_classes', len(names))
         if not 2 <= self.num_classes <= len(names):
             raise ValueError(f'num_classes must be 2..{len(names)}, got '
                              f'{self.num_classes}')
@@ -177,11 +181,13 @@ class BenchmarkSpec:
         default is left out.
         """
         from dataclasses import fields
+        motion10 = BenchmarkSpec()
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in ('num_groups', 'clips_per_group', 'num_frames',
-                          'size', 'seed', 'num_splits') or value != f.default:
+                          'size', 'seed', 'num_splits') or value != getattr(
+                              motion10, f.name):
                 out[f.name] = list(value) if isinstance(value,
                                                         tuple) else value
         return out

@@ -1,9 +1,10 @@
 """Run the repository's tools as children of one process that imported the
 stack once.
 
-A tool started as ``python tools/train.py ...`` spends about 4 s importing
-torch, mmengine, mmaction2 and cacl_mm before it reads its arguments; the
-demo runs some twenty tools per seed. :class:`ToolRunner` starts Python's
+A tool started as ``python tools/train.py ...`` spends seconds importing
+torch, mmengine, mmaction2 and cacl_mm before it reads its arguments (the
+saving is measured in docs/get_started.md); the demo runs some twenty tools
+per seed. :class:`ToolRunner` starts Python's
 ``forkserver`` once with those modules preloaded and forks every tool from
 it: each tool still runs in its own process, from its own file as
 ``__main__``, with its own arguments, working directory and output, exactly

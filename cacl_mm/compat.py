@@ -77,8 +77,21 @@ before anything imports :mod:`mmaction.models`.
     ``os.replace``), without importing yapf. ``make lint`` and ``make
     test`` run it (``python cacl_mm/compat.py --prepare-yapf-cache``)
     before starting processes in parallel; a valid cache is left as it is.
+12. mmaction2 1.2.0 imports its VindLU models whenever ``transformers >=
+    4.28`` is installed (``WITH_MULTIMODAL`` checks the version only), and
+    they import names that later transformers releases dropped
+    (``apply_chunking_to_forward`` and others from
+    ``transformers.modeling_utils``), so ``import mmaction.models`` and with
+    it ``import cacl_mm`` fail on a machine that has a recent transformers
+    for other work; so do they where transformers is installed without
+    VindLU's other needs (timm, einops). :func:`vindlu_unmet_imports` reads
+    VindLU's import lines, the installed packages and transformers'
+    sources (nothing is imported); where anything is unmet,
+    ``WITH_MULTIMODAL`` is set to False, so mmaction registers its own
+    placeholders for the three VindLU models, as without transformers.
 """
 from __future__ import annotations
+import ast
 import functools
 import importlib
 import importlib.util
@@ -563,11 +576,103 @@ def prepare_yapf_grammar_cache() -> List[str]:
     return written
 
 
+def _module_source(package_dir: str, module: str) -> str | None:
+    """The source of ``module`` (dotted, inside the package at
+    ``package_dir``), or None if it has no ``.py`` file there.
+
+    A package's source is that of all its ``.py`` files: transformers'
+    packages export their names lazily, without naming them in
+    ``__init__.py``.
+    """
+    base = osp.join(package_dir, *module.split('.'))
+    if osp.isfile(base + '.py'):
+        paths = [base + '.py']
+    elif osp.isfile(osp.join(base, '__init__.py')):
+        paths = [
+            osp.join(base, name) for name in sorted(os.listdir(base))
+            if name.endswith('.py')
+        ]
+    else:
+        return None
+    sources = []
+    for path in paths:
+        with open(path, encoding='utf-8') as f:
+            sources.append(f.read())
+    return '\n'.join(sources)
+
+
+def vindlu_unmet_imports(mmaction_dir: str) -> List[str]:
+    """What VindLU imports that this environment lacks (workaround 12).
+
+    Read from the module-level ``import`` lines of
+    ``mmaction/models/multimodal/vindlu`` without importing anything: a
+    package that is not installed
+    (``'timm (not installed)'``), or a name a transformers submodule does
+    not define (``'transformers.modeling_utils.apply_chunking_to_forward'``;
+    a name counts as defined when the module's source mentions it, so a
+    re-export is not taken for a missing name).
+    """
+    vindlu = osp.join(mmaction_dir, 'models', 'multimodal', 'vindlu')
+    if not osp.isdir(vindlu):
+        return []
+    unmet: List[str] = []
+    for file_name in sorted(os.listdir(vindlu)):
+        if not file_name.endswith('.py'):
+            continue
+        with open(osp.join(vindlu, file_name), encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        # Module-level imports only: those inside functions (tensorflow
+        # for weight conversion) run only when called.
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                imports = [(alias.name, []) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imports = [(node.module, [a.name for a in node.names])]
+            else:
+                continue
+            for module, names in imports:
+                top, _, sub = module.partition('.')
+                if top == 'mmaction':
+                    continue
+                spec = importlib.util.find_spec(top)
+                if spec is None:
+                    unmet.append(f'{top} (not installed)')
+                elif top == 'transformers' and sub and names:
+                    source = _module_source(
+                        list(spec.submodule_search_locations)[0], sub) or ''
+                    unmet += [
+                        f'{module}.{name}' for name in names
+                        if name not in source
+                    ]
+    return sorted(set(unmet))
+
+
+def skip_incompatible_vindlu() -> bool:
+    """Let mmaction register placeholders for VindLU where the installed
+    environment lacks what VindLU imports (workaround 12).
+
+    Returns:
+        bool: True if ``WITH_MULTIMODAL`` was switched off.
+    """
+    mmaction_dir = _mmaction_dir()
+    if (mmaction_dir is None
+            or importlib.util.find_spec('transformers') is None
+            or 'mmaction.models.multimodal' in sys.modules):
+        return False  # mmaction's own check says no, or it is too late
+    from mmaction.utils import dependency
+    if not dependency.WITH_MULTIMODAL or not vindlu_unmet_imports(
+            mmaction_dir):
+        return False
+    dependency.WITH_MULTIMODAL = False
+    return True
+
+
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
     silence_mmcv_lite_ops_warning()
     patch_importlib_metadata()
     patch_missing_drn()
+    skip_incompatible_vindlu()
     allow_checkpoint_types()
     patch_cpu_distributed_init()
     patch_color_jitter_hue()

@@ -9,6 +9,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 from cacl_mm import compat
+import helpers
 from helpers import REPO
 
 
@@ -101,6 +102,88 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
         compat.history_buffer_getattr(HistoryBuffer, '__init__')
     assert compat.history_buffer_getattr(HistoryBuffer, 'mean') is \
         HistoryBuffer.mean
+
+
+def write_fake_transformers(root, version: str, modeling_utils: str):
+    """A ``transformers`` package that mmaction's version check accepts,
+    whose ``modeling_utils`` holds ``modeling_utils`` (its source)."""
+    package = root / 'transformers'
+    (package / 'models' / 'beit').mkdir(parents=True)
+    (package / '__init__.py').write_text('')
+    (package / 'modeling_utils.py').write_text(modeling_utils)
+    (package / 'models' / '__init__.py').write_text('')
+    (package / 'models' / 'beit' /
+     '__init__.py').write_text('from .configuration_beit import *\n')
+    (package / 'models' / 'beit' /
+     'configuration_beit.py').write_text('class BeitConfig: pass\n')
+    info = root / f'transformers-{version}.dist-info'
+    info.mkdir()
+    (info / 'METADATA').write_text(
+        f'Metadata-Version: 2.1\nName: transformers\nVersion: {version}\n')
+
+
+def test_vindlu_unmet_imports_reads_names_and_packages(tmp_path, monkeypatch):
+    vindlu = tmp_path / 'mmaction' / 'models' / 'multimodal' / 'vindlu'
+    vindlu.mkdir(parents=True)
+    (vindlu / 'a.py').write_text(
+        'import os\n'
+        'from mmaction.registry import MODELS\n'
+        'from transformers.modeling_utils import (PreTrainedModel,\n'
+        '    apply_chunking_to_forward, prune_linear_layer)\n'
+        'from transformers.models.beit import BeitConfig\n'
+        'def load():\n'
+        '    import not_installed_inside_a_function\n')
+    (vindlu / 'b.py').write_text('from not_installed_at_all import x\n'
+                                 'from transformers import BertTokenizer\n')
+    site = tmp_path / 'site'
+    site.mkdir()
+    # PreTrainedModel defined, prune_linear_layer re-exported, the chunking
+    # helper gone (as in transformers >= 4.57); BeitConfig lives in a
+    # submodule of a lazily exporting package.
+    write_fake_transformers(
+        site, '5.0.0', 'from .pytorch_utils import prune_linear_layer\n'
+        'class PreTrainedModel: pass\n')
+    monkeypatch.syspath_prepend(str(site))
+    assert compat.vindlu_unmet_imports(str(tmp_path / 'mmaction')) == [
+        'not_installed_at_all (not installed)',
+        'transformers.modeling_utils.apply_chunking_to_forward'
+    ]
+    assert compat.vindlu_unmet_imports(str(tmp_path / 'no_mmaction')) == []
+
+
+def test_mmaction_models_import_beside_an_incompatible_transformers(tmp_path):
+    """mmaction2 1.2.0 imports VindLU for any transformers >= 4.28; with
+    one that lacks VindLU's names (or without timm, as here), cacl_mm and
+    mmaction.models still import and VindLU is mmaction's placeholder."""
+    write_fake_transformers(tmp_path, '5.0.0', 'class PreTrainedModel: pass\n')
+    env = dict(
+        helpers.SUBPROCESS_ENV,
+        PYTHONPATH=os.pathsep.join(
+            [str(tmp_path), helpers.SUBPROCESS_ENV['PYTHONPATH']]))
+    probe = ('import mmaction.models\n'
+             'from mmaction.registry import MODELS\n'
+             'from mmaction.utils import dependency\n'
+             'try:\n'
+             '    MODELS.build(dict(type="VindLURetrieval"))\n'
+             'except ImportError as err:\n'
+             '    print(dependency.WITH_MULTIMODAL, err)\n')
+    done = helpers.run([sys.executable, '-c', 'import cacl_mm\n' + probe],
+                       env=env)
+    assert done.stdout.startswith('False VindLURetrieval requires extra')
+    # Without workaround 12 (the others applied) the import fails.
+    # compat.py loaded as a file: importing cacl_mm would apply them all.
+    others = ('import importlib.util\n'
+              f'spec = importlib.util.spec_from_file_location("compat", '
+              f'{compat.__file__!r})\n'
+              'compat = importlib.util.module_from_spec(spec)\n'
+              'spec.loader.exec_module(compat)\n'
+              'compat.patch_importlib_metadata()\n'
+              'compat.patch_missing_drn()\n')
+    failed = helpers.run([sys.executable, '-c', others + probe],
+                         env=env,
+                         check=False)
+    assert failed.returncode == 1 and 'vindlu' in failed.stderr
+    assert 'ImportError' in failed.stderr or 'ModuleNotFound' in failed.stderr
 
 
 def test_apply_all_is_idempotent():

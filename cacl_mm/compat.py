@@ -606,11 +606,11 @@ def vindlu_unmet_imports(mmaction_dir: str) -> List[str]:
 
     Read from the module-level ``import`` lines of
     ``mmaction/models/multimodal/vindlu`` without importing anything: a
-    package that is not installed
-    (``'timm (not installed)'``), or a name a transformers submodule does
-    not define (``'transformers.modeling_utils.apply_chunking_to_forward'``;
-    a name counts as defined when the module's source mentions it, so a
-    re-export is not taken for a missing name).
+    package that is not installed (``'timm (not installed)'``), or a name
+    a transformers submodule does not define
+    (``'transformers.modeling_utils.apply_chunking_to_forward'``; a name
+    counts as defined when the module's source mentions it, so a re-export
+    is not taken for a missing name).
     """
     vindlu = osp.join(mmaction_dir, 'models', 'multimodal', 'vindlu')
     if not osp.isdir(vindlu):

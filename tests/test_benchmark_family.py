@@ -231,20 +231,23 @@ def test_family_covers_what_the_recipe_must_survive():
 
 
 def test_the_tool_writes_a_member(tmp_path):
-    # small6 with 3 groups (one held out): 6 classes x 2 train groups x 2.
+    # small6 with 3 groups (one held out) and four of its motions: 4 classes
+    # (every one named: the member's count of 6 does not carry over) x 2
+    # train groups x 2 clips.
     root = tmp_path / 'small6'
     proc = subprocess.run([
         sys.executable, GENERATE,
         str(root), '--collection', 'small6', '--num-groups', '3', '--workers',
-        '1'
+        '1', '--classes', 'SpinClockwise', 'Orbit', 'Nod', 'Still'
     ],
                           capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stderr
     train = (root / 'small6_train_split_1_videos.txt').read_text().split('\n')
-    assert len([line for line in train if line]) == 24
+    assert len([line for line in train if line]) == 16
     manifest = json.loads((root / 'benchmark.json').read_text())
     assert manifest['spec']['fps'] == 30
+    assert manifest['spec']['num_classes'] == 4
     assert manifest['spec']['class_names'][0] == 'SpinClockwise'
     assert (root / 'annotations' /
             'classInd.txt').read_bytes().startswith(b'1 SpinClockwise\r\n')

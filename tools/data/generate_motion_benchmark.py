@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         if given.get(f.name) is not None
     }
     if args.classes and args.num_classes is None:
-        overrides['num_classes'] = len(args.classes)
+        overrides['num_classes'] = None  # all of them, not the base's count
     try:
         spec = dataclasses.replace(base, **overrides)
     except ValueError as err:

@@ -101,7 +101,7 @@ import pickle
 import sys
 import tempfile
 import types
-from typing import List, Tuple
+from typing import Dict, List, Set, Tuple
 
 _DRN_MODULE = 'mmaction.models.localizers.drn'
 
@@ -615,7 +615,9 @@ def vindlu_unmet_imports(mmaction_dir: str) -> List[str]:
     vindlu = osp.join(mmaction_dir, 'models', 'multimodal', 'vindlu')
     if not osp.isdir(vindlu):
         return []
-    unmet: List[str] = []
+    # Every module VindLU imports, with the names it takes from it, so
+    # that each package is looked up and each source read once.
+    wanted: Dict[str, Set[str]] = {}
     for file_name in sorted(os.listdir(vindlu)):
         if not file_name.endswith('.py'):
             continue
@@ -625,25 +627,25 @@ def vindlu_unmet_imports(mmaction_dir: str) -> List[str]:
         # for weight conversion) run only when called.
         for node in tree.body:
             if isinstance(node, ast.Import):
-                imports = [(alias.name, []) for alias in node.names]
+                for alias in node.names:
+                    wanted.setdefault(alias.name, set())
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                imports = [(node.module, [a.name for a in node.names])]
-            else:
-                continue
-            for module, names in imports:
-                top, _, sub = module.partition('.')
-                if top == 'mmaction':
-                    continue
-                spec = importlib.util.find_spec(top)
-                if spec is None:
-                    unmet.append(f'{top} (not installed)')
-                elif top == 'transformers' and sub and names:
-                    source = _module_source(
-                        list(spec.submodule_search_locations)[0], sub) or ''
-                    unmet += [
-                        f'{module}.{name}' for name in names
-                        if name not in source
-                    ]
+                wanted.setdefault(node.module,
+                                  set()).update(a.name for a in node.names)
+    unmet: List[str] = []
+    for module, names in wanted.items():
+        top, _, sub = module.partition('.')
+        if top == 'mmaction':
+            continue
+        spec = importlib.util.find_spec(top)
+        if spec is None:
+            unmet.append(f'{top} (not installed)')
+        elif top == 'transformers' and sub and names:
+            source = _module_source(
+                list(spec.submodule_search_locations)[0], sub) or ''
+            unmet += [
+                f'{module}.{name}' for name in names if name not in source
+            ]
     return sorted(set(unmet))
 
 

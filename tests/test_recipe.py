@@ -56,13 +56,13 @@ def test_a_small_collection_gets_more_epochs_for_the_same_steps():
         num_train_videos=192,
         pretrain_epochs=84,
         frame_epochs=9,
-        finetune_epochs=63,
-        warmup_epochs=4,  # round(63 / 15)
+        finetune_epochs=125,  # 1500 steps / 12 an epoch
+        warmup_epochs=8,  # round(125 / 15)
         finetune_scale=1,
         warmup_floor_steps=0)
     options = recipe.finetune_options()
-    assert options['param_scheduler.1.begin'] == 4
-    assert options['param_scheduler.1.T_max'] == 59
+    assert options['param_scheduler.1.begin'] == 8
+    assert options['param_scheduler.1.T_max'] == 117
     assert recipe.pretrain_options()['train_cfg.val_interval'] == 21
     quick = SmallScaleRecipe(192, epochs=1)
     assert quick.pretrain_epochs == quick.finetune_epochs == 1
@@ -93,11 +93,12 @@ def test_a_stall_is_the_trivial_loss_held_after_the_warm_up():
 
 
 def test_the_long_warm_up_spans_at_least_200_steps():
-    # 864 videos at batch 16: 54 steps an epoch; 750 steps: 14 epochs.
+    # 864 videos at batch 16: 54 steps an epoch; 1500 steps: 28 epochs.
     recipe = SmallScaleRecipe(864)
-    assert (recipe.finetune_epochs, recipe.warmup_epochs) == (14, 1)
-    long = recipe.doubled().with_long_warmup()
-    # 28 epochs: round(28 / 15) = 2, but 200 steps need ceil(200/54) = 4
+    # round(28 / 15) = 2 epochs of warm-up ...
+    assert (recipe.finetune_epochs, recipe.warmup_epochs) == (28, 2)
+    long = recipe.with_long_warmup()
+    # ... but 200 steps need ceil(200/54) = 4
     assert (long.finetune_epochs, long.warmup_epochs) == (28, 4)
     options = long.finetune_options()
     assert (options['param_scheduler.0.end'],
@@ -105,8 +106,7 @@ def test_the_long_warm_up_spans_at_least_200_steps():
             options['param_scheduler.1.T_max']) == (4, 4, 24)
     assert long.summary()['warmup_floor_steps'] == 200
     # 400 videos: 25 steps an epoch, 8 epochs of warm-up (round(60/15)=4)
-    assert SmallScaleRecipe(
-        400).doubled().with_long_warmup().warmup_epochs == 8
+    assert SmallScaleRecipe(400).with_long_warmup().warmup_epochs == 8
     # never the whole schedule: 2 epochs leave one after the warm-up
     assert SmallScaleRecipe(
         864, epochs=2).with_long_warmup().warmup_epochs == 1
@@ -114,16 +114,15 @@ def test_the_long_warm_up_spans_at_least_200_steps():
 
 def test_the_fine_tune_budget_doubles_up_to_its_limit():
     recipe = SmallScaleRecipe(120)
-    assert recipe.finetune_epochs == 94  # ceil(750 / 8 steps an epoch)
+    assert recipe.finetune_epochs == 188  # 1500 / 8 steps an epoch = 187.5
     twice = recipe.doubled()
-    assert (twice.finetune_scale, twice.finetune_steps) == (2, 1500)
-    assert twice.finetune_epochs == 188  # 1500 / 8 = 187.5
+    assert (twice.finetune_scale, twice.finetune_steps) == (2, 3000)
+    assert twice.finetune_epochs == 375
     assert twice.pretrain_epochs == recipe.pretrain_epochs  # fine-tune only
-    assert twice.warmup_epochs == 13  # round(188 / 15)
-    four = twice.doubled()
-    assert four.finetune_steps == 3000 and not four.can_double
+    assert twice.warmup_epochs == 25  # round(375 / 15)
+    assert not twice.can_double
     with pytest.raises(ValueError, match='at its limit'):
-        four.doubled()
+        twice.doubled()
     # A quick look (--epochs) has no budget to grow.
     assert not SmallScaleRecipe(120, epochs=1).can_double
 
@@ -283,9 +282,9 @@ def fake_fine_tune(demo, root, losses_by_try, fits):
 @pytest.mark.parametrize(
     'fits, steps',
     [
-        ((0.99, ), [750]),
-        ((0.60, 0.90, 0.97), [750, 1500, 3000]),
-        ((0.50, 0.60, 0.70), [750, 1500, 3000]),  # the limit: 4x
+        ((0.99, ), [1500]),
+        ((0.60, 0.97), [1500, 3000]),
+        ((0.50, 0.60), [1500, 3000]),  # the limit: 2x
     ])
 def test_the_bound_is_refitted_with_twice_the_steps_until_it_fits(
         tmp_path, monkeypatch, fits, steps):
@@ -307,12 +306,12 @@ def test_a_stalled_bound_is_refitted_with_the_long_warm_up(
         tmp_path, monkeypatch):
     monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 12))
     demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
-    demo.recipe = SmallScaleRecipe(864)  # warm-up 1 epoch: 54 steps
+    demo.recipe = SmallScaleRecipe(864)  # warm-up 2 epochs: 108 steps
     flat, falling = [2.49] * 75, [2.3 - 0.02 * i for i in range(75)]
     calls = fake_fine_tune(demo, str(tmp_path), [flat, falling], (0.655, 0.97))
     row = demo.fit_bound()
-    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(750, 1),
-                                                                    (1500, 4)]
+    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(1500, 2),
+                                                                    (3000, 4)]
     first, second = row['fit_attempts']
     assert first['stalled'] and 'stalled' not in second  # it fitted
     assert second['warmup_epochs'] == 4
@@ -327,8 +326,8 @@ def test_a_bound_that_learned_too_slowly_only_doubles(tmp_path, monkeypatch):
     calls = fake_fine_tune(demo, str(tmp_path), [falling, falling],
                            (0.873, 0.976))
     row = demo.fit_bound()
-    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(750, 1),
-                                                                    (1500, 2)]
+    assert [(r.finetune_steps, r.warmup_epochs) for r in calls] == [(1500, 2),
+                                                                    (3000, 4)]
     assert row['fit_attempts'][0]['stalled'] is False
     assert demo.recipe.warmup_floor_steps == 0
 

@@ -43,8 +43,8 @@ from typing import Dict, Optional, Sequence
 PRETRAIN_STEPS = 1000
 #: Optimizer steps of stage 0 (4 epochs x 4 passes x 400 videos / 32).
 FRAME_STEPS = 200
-#: Optimizer steps of fine-tuning with all labels (30 epochs x 400 / 16).
-FINETUNE_STEPS = 750
+#: Optimizer steps of fine-tuning with all labels (60 epochs x 400 / 16).
+FINETUNE_STEPS = 1500
 #: Share of the fine-tuning steps spent warming the learning rate up.
 WARMUP_FRACTION = 1 / 15
 #: Representation checks per pretraining run.
@@ -53,7 +53,7 @@ CHECKS = 4
 #: the 5-clip test on the train list) for the fine-tune budget to stand.
 FIT_TARGET = 0.95
 #: Doublings of the fine-tune steps allowed to reach ``FIT_TARGET``.
-MAX_FIT_DOUBLINGS = 2
+MAX_FIT_DOUBLINGS = 1
 #: A logged train loss within this of ln C (C classes) is at its trivial
 #: value: the prediction is still uniform.
 STALL_MARGIN = 0.05

@@ -75,6 +75,15 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
 
     # Stage 0 handed to CACL by one option; the fine-tuned head has 6 classes.
     log = (out / 'demo.log').read_text()
+    # Stages ran two at a time (two CPUs here): each tool's output went to
+    # a file of its own and then into demo.log whole, under its command.
+    assert not list(out.glob('demo.*.log'))
+    blocks = log.split('\n$ ')[1:]
+    assert len(blocks) >= 15
+    for block in blocks:
+        if ' tools/train.py ' in block.splitlines()[0]:
+            work_dir = block.split('--work-dir ')[1].split()[0]
+            assert f'Checkpoints will be saved to {work_dir}' in block
     assert 'model.transformer.frame_encoder_checkpoint=' in log
     # The schedules come from the recipe, scheduler included.
     assert log.count('param_scheduler.0.T_max=1') >= 2  # stage 0 and CACL

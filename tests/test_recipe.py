@@ -3,6 +3,7 @@ expectations."""
 import json
 import os
 import os.path as osp
+import time
 
 import pytest
 from mmengine.config import Config
@@ -355,3 +356,37 @@ def test_the_report_says_how_the_bound_budget_grew():
         curve_signals({}))
     assert any('after 2 fine-tune budgets' in f.signal
                for f in verdict.findings)
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_every_fine_tune_runs_with_the_budget_the_bound_settled(
+        tmp_path, jobs):
+    """The stages run at once (``--jobs``), but a fine-tune compared with
+    another must not start before the bound has doubled the budget: each
+    fine-tune stub records the steps it would run."""
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True, jobs=jobs)
+    demo.recipe = SmallScaleRecipe(120)
+    seen = {}
+
+    def fit_bound():
+        time.sleep(0.2)  # the other job's stages start meanwhile
+        demo.recipe = demo.recipe.doubled()
+        return dict(checkpoint='bound.pth', train_top1=1.0)
+
+    def finetune(name, backbone, few_labels=False):
+        seen[(name, few_labels)] = demo.recipe.finetune_steps
+        return {}
+
+    demo.frame_encoder = lambda: 'frame.pth'
+    demo.pretrain = lambda name, frame: f'{name}.pth'
+    demo.retrieval = lambda name, backbone: {}
+    demo.diagnose = lambda name: {}
+    demo.fit_bound = fit_bound
+    demo.finetune = finetune
+    values = demo.stage_graph(['random_init', 'cacl']).run()
+    assert seen == {
+        ('random_init', True): 3000,
+        ('cacl', False): 3000,
+        ('cacl', True): 3000
+    }
+    assert values['fit_bound random_init']['checkpoint'] == 'bound.pth'

@@ -5,6 +5,8 @@ stack's imports again."""
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -93,3 +95,32 @@ def test_the_same_as_a_subprocess(runner, tool, tmp_path):
 
     assert comparable(output.read_text()) == comparable(proc.stdout)
     assert len(comparable(proc.stdout)) == 2
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+def test_a_tool_gets_the_threads_it_is_given(runner, tool, tmp_path,
+                                             threads):
+    """The preloaded torch has read OMP_NUM_THREADS already: the count
+    given to the fork is what the tool's torch uses."""
+    output = tmp_path / 'out.log'
+    assert runner.run(
+        str(tool), ['0'], str(tmp_path), str(output), threads=threads) == 0
+    assert f'threads {threads} ' in output.read_text()
+
+
+def test_a_cancelled_tool_is_terminated(runner, tmp_path):
+    script = tmp_path / 'sleeps.py'
+    script.write_text('import time\nprint("started", flush=True)\n'
+                      'time.sleep(60)\nprint("not reached")\n')
+    output = tmp_path / 'out.log'
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    start = time.time()
+    code = runner.run(
+        str(script), [],
+        str(tmp_path),
+        str(output),
+        interval=0.1,
+        cancel=cancel)
+    assert code < 0 and time.time() - start < 30
+    assert 'not reached' not in output.read_text()

@@ -83,10 +83,19 @@ def main(argv=None) -> int:
         action='store_true',
         help='skip the PNGs (results.json/.md only)')
     parser.add_argument(
+        '--jobs',
+        type=int,
+        help='stages run at once where one does not need '
+        'the other (default 2; 1 on a one-CPU machine); each '
+        'tool gets an equal share of the CPUs as torch threads '
+        'unless OMP_NUM_THREADS is set')
+    parser.add_argument(
         '--quiet',
         action='store_true',
         help='stage banners only; tool logs go to demo.log')
     args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f'--jobs must be at least 1, got {args.jobs}')
 
     out_dir = osp.abspath(args.out_dir)
     collection = args.collection and osp.abspath(args.collection)
@@ -122,7 +131,8 @@ def main(argv=None) -> int:
             split=args.split,
             name=name,
             epochs=args.epochs,
-            lists=lists)
+            lists=lists,
+            jobs=args.jobs or default_jobs())
         results = demo.main_job(args.ablate, figures=not args.no_figures)
         demo.banner(f'done: {seed_dir}/results.json, results.md')
         print(markdown(results))
@@ -137,6 +147,12 @@ def main(argv=None) -> int:
             f.write('# cacl-mm study\n\n' + table)
         print(table)
     return 0
+
+
+def default_jobs() -> int:
+    """Two stages at once, unless this process may use one CPU only."""
+    from cacl_mm.utils.hardware import usable_cpus
+    return 2 if usable_cpus() > 1 else 1
 
 
 if __name__ == '__main__':

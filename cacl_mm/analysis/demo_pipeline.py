@@ -8,10 +8,12 @@ around it (``make demo``); the stages it runs are listed there.
 """
 from __future__ import annotations
 import functools
+import itertools
 import json
 import os
 import os.path as osp
 import sys
+import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -22,9 +24,11 @@ from ..datasets.annotations import (list_file_names, parse_class_index,
 from ..datasets.motion_benchmark import few_label_list_name
 from ..evaluation.probes import frame_probe
 from ..utils.cli import read_class_names
+from ..utils.hardware import usable_cpus
 from ..utils.run_progress import ScalarsTail
 from ..visualization.curves import load_curves
 from .report import ROW_NAMES, markdown
+from .stage_graph import StageGraph
 from .tool_runner import ToolRunner
 from .verdict import curve_signals, judge
 
@@ -69,6 +73,10 @@ class Demo:
         name (str): List file prefix. Defaults to the benchmark's.
         epochs (int, optional): Every training stage's ``max_epochs`` (a
             quick look at the machinery; not the recipe's results).
+        jobs (int): Stages run at once where they do not depend on each
+            other (:class:`~.stage_graph.StageGraph`); each tool then gets
+            ``1 / jobs`` of the CPUs as torch threads unless
+            ``OMP_NUM_THREADS`` is set. Defaults to 1.
     """
 
     def __init__(
@@ -82,8 +90,8 @@ class Demo:
             split: int = 1,
             name: str = NAME,
             epochs: Optional[int] = None,
-            lists: Optional[Tuple[str, str, str,
-                                  Optional[str]]] = None) -> None:
+            lists: Optional[Tuple[str, str, str, Optional[str]]] = None,
+            jobs: int = 1) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
@@ -96,6 +104,11 @@ class Demo:
         self.epochs = epochs
         self.log_path = osp.join(out_dir, 'demo.log')
         self._recipe = None
+        self.jobs = jobs
+        self.threads = tool_threads(jobs)
+        self.cancel = threading.Event()
+        self._log_lock = threading.Lock()
+        self._tool_count = itertools.count(1)
         os.makedirs(out_dir, exist_ok=True)
 
     # ------------------------------------------------------------ plumbing
@@ -107,30 +120,43 @@ class Demo:
 
     def run(self, args: List[str], what: str) -> None:
         """Run a tool (forked from the preloaded :class:`ToolRunner`, as
-        ``python TOOL ARGS`` from the repository root); its output goes to
-        demo.log. Unless quiet, a training or evaluation stage shows its
-        progress from the structured log its Runner writes (mmengine's
-        scalars.json in ``--work-dir``)."""
+        ``python TOOL ARGS`` from the repository root). Its output goes to
+        a file of its own while it runs (``demo.NN.log``) and is appended
+        to demo.log, under its command line, when it ends, so that tools
+        running at once do not mix their lines. Unless quiet, a training
+        or evaluation stage shows its progress from the structured log its
+        Runner writes (mmengine's scalars.json in ``--work-dir``)."""
         work_dir = args[args.index('--work-dir') + 1] \
             if '--work-dir' in args else None
         tail = ScalarsTail(work_dir, time.time()) if work_dir else None
+        prefix = f'   [{what}] ' if self.jobs > 1 else '   '
 
         def show_progress() -> None:
             if tail is not None and not self.quiet:
                 for progress in tail.poll():
-                    print('   ' + progress, flush=True)
+                    print(prefix + progress, flush=True)
 
-        with open(self.log_path, 'ab') as log:
+        part = self.path(f'demo.{next(self._tool_count):02d}.log')
+        with open(part, 'wb') as log:
             log.write(f'\n$ {" ".join([sys.executable] + args)}\n'.encode())
-            start = log.tell()
         script = osp.join(REPO, args[0])
         code = shared_tool_runner().run(
-            script, args[1:], REPO, self.log_path, poll=show_progress)
+            script,
+            args[1:],
+            REPO,
+            part,
+            poll=show_progress,
+            threads=self.threads,
+            cancel=self.cancel)
+        with open(part, 'rb') as f:
+            output = f.read()
+        with self._log_lock, open(self.log_path, 'ab') as log:
+            log.write(output)
+        os.remove(part)
         if code != 0:
-            with open(self.log_path, 'rb') as log:
-                log.seek(start)
-                last_lines = log.read().decode(
-                    errors='replace').splitlines()[-20:]
+            if self.cancel.is_set() and code < 0:
+                raise RuntimeError(f'{what} stopped: another stage failed')
+            last_lines = output.decode(errors='replace').splitlines()[-20:]
             print('\n'.join(last_lines), flush=True)
             raise RuntimeError(f'{what} failed (exit {code}); its last lines '
                                f'are above, all of its output in '
@@ -251,8 +277,8 @@ class Demo:
             }), 'stage 0')
         return last_checkpoint(work)
 
-    def pretrain(self, name: str, frame_ckpt: str) -> Dict[str, object]:
-        """Pretrain a variant; export its backbone; its diagnostics."""
+    def pretrain(self, name: str, frame_ckpt: str) -> str:
+        """Pretrain a variant and export its backbone; the backbone file."""
         self.banner(f'3/5 pretraining: {row_title(name)} (no labels)')
         work = self.path(f'pretrain_{name}')
         opts = dict(self.pretrain_data(), **VARIANTS[name])
@@ -261,27 +287,30 @@ class Demo:
         self.run(['tools/train.py', CACL_CONFIG, '--work-dir', work] +
                  self.options(dict(opts, **self.recipe.pretrain_options())),
                  f'pretraining {name}')
-        ckpt = last_checkpoint(work)
         backbone = osp.join(work, 'backbone.pth')
-        self.run(['tools/export_backbone.py', ckpt, backbone], 'export')
-        # The representation check of the config on the final weights.
+        self.run(['tools/export_backbone.py',
+                  last_checkpoint(work), backbone], f'export {name}')
+        return backbone
+
+    def diagnose(self, name: str) -> Dict[str, object]:
+        """The config's representation check on a pretrained variant's
+        final weights: edit-distance accuracy and embedding spread."""
+        work = self.path(f'pretrain_{name}')
         diag = osp.join(work, 'diagnostics')
         test_opts = {
             k: v
-            for k, v in opts.items()
-            if k.startswith(('test_',
-                             'model.')) and 'frame_encoder_checkpoint' not in k
+            for k, v in dict(self.pretrain_data(), **VARIANTS[name]).items()
+            if k.startswith(('test_', 'model.'))
         }
         os.makedirs(diag, exist_ok=True)
         self.run([
-            'tools/evaluate.py', CACL_CONFIG, ckpt, '--work-dir', diag,
-            '--med-confusion',
+            'tools/evaluate.py', CACL_CONFIG,
+            last_checkpoint(work), '--work-dir', diag, '--med-confusion',
             osp.join(diag, 'med_confusion.json')
         ] + self.options(test_opts), f'diagnostics {name}')
         with open(osp.join(diag, 'test_metrics.json')) as f:
             metrics = json.load(f)['metrics']
         row: Dict[str, object] = dict(
-            backbone=backbone,
             embedding_mean_cosine=metrics.get('mean_cosine'))
         if 'accuracy' in metrics:
             row.update(
@@ -494,27 +523,24 @@ class Demo:
     def main_job(self, ablate: bool, figures: bool = True) -> dict:
         """Every stage for one seed; writes and returns the results."""
         probes = self.generate()
-        frame_ckpt = self.frame_encoder()
-        results: Dict[str, object] = dict(seed=self.seed, **probes)
+        # The lists are read here, once, before stages run at once and
+        # share what they say: the class names and the recipe's sizes.
+        self.write_class_names()
+        self.recipe = self.recipe
         names = ['random_init', 'cacl'] + (list(ABLATIONS) if ablate else [])
+        stages = self.stage_graph(names)
+        values = stages.run()
+        results: Dict[str, object] = dict(seed=self.seed, **probes)
         for name in names:
             row: Dict[str, object] = {}
-            backbone = None
-            if name != 'random_init':
-                row.update(self.pretrain(name, frame_ckpt))
-                backbone = row.pop('backbone')
-            row.update(self.retrieval(name, backbone))
-            if name == 'random_init':
-                row.update(self.fit_bound())
-            else:
-                row.update(self.finetune(name, backbone))
-            row.update(self.finetune(name, backbone, few_labels=True))
+            for key in ('diagnose', 'retrieval', 'finetune', 'fit_bound',
+                        'finetune_10pct'):
+                row.update(values.get(f'{key} {name}', {}))
             results[name] = row
         # The supervised upper bound: the random-init backbone trained with
         # all labels (the random-init fine-tuning run), evaluated as a
         # representation like the pretrained ones.
         random_row = results['random_init']
-        supervised_ckpt = random_row.pop('checkpoint')
         for name in names:
             results[name].pop('checkpoint', None)
         supervised = {
@@ -524,10 +550,9 @@ class Demo:
             for k in ('finetune_top1', 'finetune_mean_class_acc',
                       'finetune_10pct_top1', 'train_top1', 'fit_attempts')
         }
-        supervised.update(self.retrieval('supervised', supervised_ckpt))
+        supervised.update(values['retrieval supervised'])
         results['supervised'] = supervised
         names.insert(2, 'supervised')
-        self.write_class_names()
         if figures:
             results['figures'] = self.figures(names)
         results['dataset'] = (
@@ -547,6 +572,66 @@ class Demo:
         with open(self.path('results.md'), 'w') as f:
             f.write('# cacl-mm demo results\n\n' + markdown(results))
         return results
+
+    def stage_graph(self, names: List[str]) -> StageGraph:
+        """The stages after stage 1 and what each needs.
+
+        The pretraining chain is the longest, so its stages are added
+        first; the random-init rows run beside it. Every other fine-tune
+        (random init's 10%-label one too) waits for the supervised bound,
+        whose fit settles the budget they all use: rows compared with
+        each other must share it.
+        """
+        graph = StageGraph(self.jobs, cancel=self.cancel)
+        pretrained = [n for n in names if n != 'random_init']
+        frame = graph.add('frame encoder', self.frame_encoder)
+        backbones = {
+            name: graph.add(
+                f'pretrain {name}',
+                lambda n=name: self.pretrain(n, frame.result()),
+                after=[frame])
+            for name in pretrained
+        }
+        graph.add('retrieval random_init',
+                  lambda: self.retrieval('random_init', None))
+        bound = graph.add('fit_bound random_init', self.fit_bound)
+        graph.add(
+            'finetune_10pct random_init',
+            lambda: self.finetune('random_init', None, few_labels=True),
+            after=[bound])
+        graph.add(
+            'retrieval supervised',
+            lambda: self.retrieval('supervised', bound.result()['checkpoint']),
+            after=[bound])
+        for name, backbone in backbones.items():
+            # Longest first: the full fine-tune, then the 10% one.
+            graph.add(
+                f'finetune {name}',
+                lambda n=name, b=backbone: self.finetune(n, b.result()),
+                after=[backbone, bound])
+            graph.add(
+                f'finetune_10pct {name}',
+                lambda n=name, b=backbone: self.finetune(
+                    n, b.result(), few_labels=True),
+                after=[backbone, bound])
+            graph.add(
+                f'retrieval {name}',
+                lambda n=name, b=backbone: self.retrieval(n, b.result()),
+                after=[backbone])
+            graph.add(
+                f'diagnose {name}',
+                lambda n=name: self.diagnose(n),
+                after=[backbone])
+        return graph
+
+
+def tool_threads(jobs: int) -> Optional[int]:
+    """Torch threads for each of ``jobs`` tools running at once: an equal
+    share of the CPUs this process may use; None (torch's default) for one
+    tool at a time or when ``OMP_NUM_THREADS`` says."""
+    if jobs == 1 or 'OMP_NUM_THREADS' in os.environ:
+        return None
+    return max(1, usable_cpus() // jobs)
 
 
 @functools.lru_cache(maxsize=None)

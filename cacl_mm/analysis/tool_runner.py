@@ -17,6 +17,7 @@ import os
 import os.path as osp
 import runpy
 import sys
+import threading
 import warnings
 from typing import Callable, List, Optional
 
@@ -27,11 +28,17 @@ PRELOAD = ('cacl_mm', 'mmengine.runner', 'mmaction.datasets',
            'mmaction.models', 'mmaction.evaluation')
 
 
-def run_tool_here(script: str, argv: List[str], cwd: str, output: str) -> None:
+def run_tool_here(script: str,
+                  argv: List[str],
+                  cwd: str,
+                  output: str,
+                  threads: Optional[int] = None) -> None:
     """The child's body: ``python SCRIPT ARGV`` run from ``cwd``, its
     stdout and stderr appended to ``output``, Python warnings off (as
-    ``PYTHONWARNINGS=ignore``). An exception or ``sys.exit`` becomes the
-    child's exit code as it would for the interpreter."""
+    ``PYTHONWARNINGS=ignore``), torch's intra-op threads set to ``threads``
+    if given (as ``OMP_NUM_THREADS``, which the preloaded torch has already
+    read). An exception or ``sys.exit`` becomes the child's exit code as it
+    would for the interpreter."""
     fd = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -39,6 +46,9 @@ def run_tool_here(script: str, argv: List[str], cwd: str, output: str) -> None:
     os.chdir(cwd)
     os.environ['PYTHONWARNINGS'] = 'ignore'  # the tool's own subprocesses
     warnings.simplefilter('ignore')
+    if threads is not None:
+        import torch  # preloaded: no import cost
+        torch.set_num_threads(threads)
     sys.argv = [script] + list(argv)
     sys.path.insert(0, osp.dirname(osp.abspath(script)))  # as the interpreter
     try:
@@ -70,7 +80,9 @@ class ToolRunner:
             cwd: str,
             output: str,
             poll: Optional[Callable[[], None]] = None,
-            interval: float = 1.0) -> int:
+            interval: float = 1.0,
+            threads: Optional[int] = None,
+            cancel: Optional[threading.Event] = None) -> int:
         """Run ``script`` with ``argv`` to its end; its exit code.
 
         Args:
@@ -81,12 +93,19 @@ class ToolRunner:
             poll (callable, optional): Called every ``interval`` seconds
                 while the tool runs, and once after it ends.
             interval (float): Seconds between polls.
+            threads (int, optional): The tool's torch threads; by default
+                what ``OMP_NUM_THREADS`` or the machine says.
+            cancel (threading.Event, optional): When set, the tool is
+                terminated (its exit code is then negative).
         """
         child = self.context.Process(
-            target=run_tool_here, args=(script, argv, cwd, output))
+            target=run_tool_here, args=(script, argv, cwd, output, threads))
         child.start()
         while child.is_alive():
             child.join(interval)
+            if cancel is not None and cancel.is_set() and child.is_alive():
+                child.terminate()
+                child.join()
             if poll is not None:
                 poll()
         return child.exitcode

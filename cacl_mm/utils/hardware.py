@@ -1,6 +1,8 @@
-"""Dense peak FLOP/s of the GPUs the MFU figures know (vendor data sheets,
-dense, no sparsity)."""
+"""What the machine offers: dense peak FLOP/s of the GPUs the MFU figures
+know (vendor data sheets, dense, no sparsity), and the CPUs a process may
+use."""
 from __future__ import annotations
+import os
 from typing import Optional
 
 GPU_PEAK_FLOPS = {
@@ -17,3 +19,11 @@ def gpu_peak_flops(device_name: str, precision: str) -> Optional[float]:
         if key in device_name:
             return peaks[precision]
     return None
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the platform
+    says, else the machine's count)."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

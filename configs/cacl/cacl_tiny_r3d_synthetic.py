@@ -93,9 +93,12 @@ train_pipeline = [
         algorithm_keys=('shuffle_order', 'med_label', 'sample_idx',
                         'view_augmentations')),
 ]
+# Clips are decoded in the training process (num_workers=0): on the
+# 2-core CPU this config is for, loader processes take the cores the
+# model needs (docs/benchmark.md has the measurement).
 train_dataloader = dict(
     batch_size=16,
-    num_workers=2,
+    num_workers=0,
     dataset=dict(
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
@@ -122,7 +125,7 @@ val_pipeline = [
 ]
 val_dataloader = dict(
     batch_size=16,
-    num_workers=2,
+    num_workers=0,
     dataset=dict(
         gallery_ann_file=ann_file_train,
         query_ann_file=ann_file_val,

@@ -50,9 +50,12 @@ train_pipeline = [
     dict(type='MultiViewClip', num_views=2, transforms=view_pipeline),
     dict(type='PackActionInputs', algorithm_keys=('sample_idx', )),
 ]
+# Clips are decoded in the training process (num_workers=0): on the
+# 2-core CPU this config is for, loader processes take the cores the
+# model needs (docs/benchmark.md has the measurement).
 train_dataloader = dict(
     batch_size=32,
-    num_workers=2,
+    num_workers=0,
     persistent_workers=False,
     drop_last=True,
     # 4 passes over the videos per epoch (RepeatDataset's indices, with the

@@ -98,8 +98,7 @@ def test_the_same_as_a_subprocess(runner, tool, tmp_path):
 
 
 @pytest.mark.parametrize('threads', [1, 2])
-def test_a_tool_gets_the_threads_it_is_given(runner, tool, tmp_path,
-                                             threads):
+def test_a_tool_gets_the_threads_it_is_given(runner, tool, tmp_path, threads):
     """The preloaded torch has read OMP_NUM_THREADS already: the count
     given to the fork is what the tool's torch uses."""
     output = tmp_path / 'out.log'

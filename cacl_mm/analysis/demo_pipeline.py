@@ -79,19 +79,18 @@ class Demo:
             ``OMP_NUM_THREADS`` is set. Defaults to 1.
     """
 
-    def __init__(
-            self,
-            out_dir: str,
-            data_root: str,
-            seed: int,
-            quiet: bool,
-            start: Optional[float] = None,
-            collection: Optional[str] = None,
-            split: int = 1,
-            name: str = NAME,
-            epochs: Optional[int] = None,
-            lists: Optional[Tuple[str, str, str, Optional[str]]] = None,
-            jobs: int = 1) -> None:
+    def __init__(self,
+                 out_dir: str,
+                 data_root: str,
+                 seed: int,
+                 quiet: bool,
+                 start: Optional[float] = None,
+                 collection: Optional[str] = None,
+                 split: int = 1,
+                 name: str = NAME,
+                 epochs: Optional[int] = None,
+                 lists: Optional[Tuple[str, str, str, Optional[str]]] = None,
+                 jobs: int = 1) -> None:
         self.out_dir = out_dir
         self.data_root = data_root
         self.seed = seed
@@ -586,7 +585,8 @@ class Demo:
         pretrained = [n for n in names if n != 'random_init']
         frame = graph.add('frame encoder', self.frame_encoder)
         backbones = {
-            name: graph.add(
+            name:
+            graph.add(
                 f'pretrain {name}',
                 lambda n=name: self.pretrain(n, frame.result()),
                 after=[frame])
@@ -601,7 +601,8 @@ class Demo:
             after=[bound])
         graph.add(
             'retrieval supervised',
-            lambda: self.retrieval('supervised', bound.result()['checkpoint']),
+            lambda: self.retrieval('supervised',
+                                   bound.result()['checkpoint']),
             after=[bound])
         for name, backbone in backbones.items():
             # Longest first: the full fine-tune, then the 10% one.

@@ -103,6 +103,16 @@ test_dataloader = dict(
         pipeline=test_pipeline,
         test_mode=True))
 
+# The runtime's hooks, and the 3D CNN on channels-last clips: a quarter
+# less time per step on the CPU, the same results up to rounding
+# (docs/benchmark.md).
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='SkippedVideosHook'),
+    dict(type='FiniteGradientHook'),
+    dict(type='ChannelsLastHook'),
+]
+
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 

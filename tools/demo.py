@@ -110,7 +110,7 @@ def main(argv=None) -> int:
             osp.join(collection, 'annotations', 'classInd.txt')):
         parser.error(f'{collection}/annotations/classInd.txt not found: '
                      '--collection takes a folder in UCF101\'s layout')
-    from cacl_mm.analysis.demo_pipeline import NAME, Demo
+    from cacl_mm.analysis.demo_pipeline import NAME, Demo, default_jobs
     data_root = osp.abspath(
         args.data_root or (osp.join(out_dir, 'lists')
                            if collection or lists else 'data/motion10'))
@@ -147,12 +147,6 @@ def main(argv=None) -> int:
             f.write('# cacl-mm study\n\n' + table)
         print(table)
     return 0
-
-
-def default_jobs() -> int:
-    """Two stages at once, unless this process may use one CPU only."""
-    from cacl_mm.utils.hardware import usable_cpus
-    return 2 if usable_cpus() > 1 else 1
 
 
 if __name__ == '__main__':

@@ -212,6 +212,11 @@ class Demo:
     def recipe(self, recipe) -> None:
         self._recipe = recipe
 
+    def variant_options(self, name: str) -> Dict[str, object]:
+        """The CACL config's options for a pretrained variant: its data and
+        what the variant changes."""
+        return dict(self.pretrain_data(), **VARIANTS[name])
+
     def pretrain_data(self) -> Dict[str, object]:
         """Data of the CACL config: train list + the check's lists."""
         return {
@@ -280,7 +285,7 @@ class Demo:
         """Pretrain a variant and export its backbone; the backbone file."""
         self.banner(f'3/5 pretraining: {row_title(name)} (no labels)')
         work = self.path(f'pretrain_{name}')
-        opts = dict(self.pretrain_data(), **VARIANTS[name])
+        opts = self.variant_options(name)
         if name in ('cacl', 'cacl_no_sdp'):  # variants with the Transformer
             opts['model.transformer.frame_encoder_checkpoint'] = frame_ckpt
         self.run(['tools/train.py', CACL_CONFIG, '--work-dir', work] +
@@ -298,7 +303,7 @@ class Demo:
         diag = osp.join(work, 'diagnostics')
         test_opts = {
             k: v
-            for k, v in dict(self.pretrain_data(), **VARIANTS[name]).items()
+            for k, v in self.variant_options(name).items()
             if k.startswith(('test_', 'model.'))
         }
         os.makedirs(diag, exist_ok=True)
@@ -624,6 +629,11 @@ class Demo:
                 lambda n=name: self.diagnose(n),
                 after=[backbone])
         return graph
+
+
+def default_jobs() -> int:
+    """Two stages at once, unless this process may use one CPU only."""
+    return 2 if usable_cpus() > 1 else 1
 
 
 def tool_threads(jobs: int) -> Optional[int]:

@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
+from ...models.utils.encoders import to_memory_format
 
 
 def channels_last_inputs(module: torch.nn.Module,
@@ -14,15 +15,9 @@ def channels_last_inputs(module: torch.nn.Module,
     """A forward pre-hook: 5-D tensors (N, C, T, H, W) of ``args`` in
     ``torch.channels_last_3d`` layout, 4-D ones in ``torch.channels_last``;
     everything else as it is."""
-
-    def convert(arg: Any) -> Any:
-        if not isinstance(arg, torch.Tensor) or arg.ndim not in (4, 5):
-            return arg
-        layout = torch.channels_last_3d if arg.ndim == 5 \
-            else torch.channels_last
-        return arg.contiguous(memory_format=layout)
-
-    return tuple(convert(arg) for arg in args)
+    return tuple(
+        to_memory_format(arg, True) if isinstance(arg, torch.Tensor) else arg
+        for arg in args)
 
 
 @HOOKS.register_module()

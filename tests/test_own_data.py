@@ -67,6 +67,10 @@ def test_the_whole_chain_on_a_collection_in_ucf101_layout(tmp_path):
     # and a verdict (one epoch learns nothing: CACL is not ahead).
     assert 0 <= results['supervised']['train_top1'] <= 1
     assert 'train_top1' not in results['random_init']
+    # CACL's full fine-tune scored on its own train list too
+    assert 0 <= results['cacl']['finetune_train_top1'] <= 1
+    assert 'train_top1' not in results['cacl']
+    assert "CACL's full fine-tune fits" in report
     assert results['recipe']['num_train_videos'] == 48
     assert results['recipe']['pretrain_epochs'] == 1
     assert results['verdict']['status'] in ('ahead', 'behind')

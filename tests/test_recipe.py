@@ -211,6 +211,34 @@ def test_a_full_fine_tune_below_random_init_is_named_even_when_ahead():
     assert judge(run).findings == []
 
 
+def test_the_fine_tunes_train_fit_tells_over_fitting_from_under_training():
+    # busy8 seed 0 (held out): CACL's fine-tune fits 99.1% of its train
+    # videos against the bound's 95.5% and tests 69.6% against 78.6%.
+    run = results(bound=0.955)
+    run['random_init']['finetune_top1'] = 0.786
+    run['cacl'].update(finetune_top1=0.696, finetune_train_top1=0.991)
+    [finding] = judge(run).findings
+    assert finding.signal == (
+        "CACL's full fine-tune is -9.0 points against random init's (69.6% "
+        "against 78.6%). It fits 99.1% of its train videos, random init's "
+        '95.5%.')
+    assert 'generalises worse' in finding.cause
+    assert 'fine-tune from random init' in finding.advice
+    # The same gap from a start that fits fewer train videos: too short.
+    run['cacl']['finetune_train_top1'] = 0.90
+    [finding] = judge(run).findings
+    assert 'fits fewer of its train videos' in finding.cause
+    assert 'train_cfg.max_epochs' in finding.advice
+    # Within a fine-tune seed's spread (3 points) it is not told apart, as
+    # 3.5 points below (outside it) is.
+    run['cacl'].update(finetune_top1=0.761, finetune_train_top1=0.991)
+    [finding] = judge(run).findings
+    assert 'randomness.seed' in finding.advice
+    run['cacl']['finetune_top1'] = 0.751
+    [finding] = judge(run).findings
+    assert 'generalises worse' in finding.cause
+
+
 def test_scene_led_neighbours_are_named_when_cacl_is_behind():
     # motion10 seed 0 on this machine: R@1 21.5 against 18.5; its test
     # videos' nearest neighbours: 44.5% same group other class, 14.5% same
@@ -373,8 +401,8 @@ def test_every_fine_tune_runs_with_the_budget_the_bound_settled(
         demo.recipe = demo.recipe.doubled()
         return dict(checkpoint='bound.pth', train_top1=1.0)
 
-    def finetune(name, backbone, few_labels=False):
-        seen[(name, few_labels)] = demo.recipe.finetune_steps
+    def finetune(name, backbone, few_labels=False, score_train=False):
+        seen[(name, few_labels)] = (demo.recipe.finetune_steps, score_train)
         return {}
 
     demo.frame_encoder = lambda: 'frame.pth'
@@ -384,9 +412,11 @@ def test_every_fine_tune_runs_with_the_budget_the_bound_settled(
     demo.fit_bound = fit_bound
     demo.finetune = finetune
     values = demo.stage_graph(['random_init', 'cacl']).run()
+    # CACL's full fine-tune is also scored on its train list (the
+    # verdict compares its fit with the bound's).
     assert seen == {
-        ('random_init', True): 3000,
-        ('cacl', False): 3000,
-        ('cacl', True): 3000
+        ('random_init', True): (3000, False),
+        ('cacl', False): (3000, True),
+        ('cacl', True): (3000, False)
     }
     assert values['fit_bound random_init']['checkpoint'] == 'bound.pth'

@@ -75,6 +75,10 @@ def markdown(results: dict) -> str:
     if bound is not None:
         notes.append(f'The supervised bound fits {100 * bound:.1f}% of its '
                      'own train videos (train top-1, 5-clip test).')
+    cacl_fit = results.get('cacl', {}).get('finetune_train_top1')
+    if cacl_fit is not None:
+        notes.append(f"CACL's full fine-tune fits {100 * cacl_fit:.1f}% of "
+                     'its own train videos.')
     attempts = results.get('supervised', {}).get('fit_attempts') or []
     if len(attempts) > 1:
         tries = '; '.join(

@@ -123,3 +123,57 @@ def test_a_cancelled_tool_is_terminated(runner, tmp_path):
         cancel=cancel)
     assert code < 0 and time.time() - start < 30
     assert 'not reached' not in output.read_text()
+
+
+RUNNER_PROCESS = """
+import sys
+from cacl_mm.analysis.tool_runner import ToolRunner
+if __name__ == '__main__':
+    ToolRunner(preload=()).run(sys.argv[1], [], sys.argv[2], sys.argv[3])
+"""
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may not reap at once)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(
+    not os.path.isdir('/proc'), reason='reads /proc to see the tool')
+def test_a_tool_ends_when_the_process_that_ran_it_is_killed(tmp_path):
+    """SIGTERM to the demo must not leave its running tool behind: the
+    tool is the fork server's child and would otherwise run on alone."""
+    script = tmp_path / 'sleeps.py'
+    pid_file = tmp_path / 'tool.pid'
+    script.write_text('import os, time\n'
+                      f'open({str(pid_file)!r}, "w").write(str(os.getpid()))\n'
+                      'time.sleep(120)\n')
+    launcher = tmp_path / 'launcher.py'
+    launcher.write_text(RUNNER_PROCESS)
+    proc = subprocess.Popen([
+        sys.executable,
+        str(launcher),
+        str(script),
+        str(tmp_path),
+        str(tmp_path / 'out.log')
+    ])
+    try:
+        deadline = time.time() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.time() < deadline, 'the tool did not start'
+            time.sleep(0.1)
+        tool_pid = int(pid_file.read_text())
+        assert is_running(tool_pid)
+        proc.terminate()
+        proc.wait(10)
+        deadline = time.time() + 30
+        while is_running(tool_pid):
+            assert time.time() < deadline, 'the tool outlived its runner'
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

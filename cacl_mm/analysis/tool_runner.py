@@ -28,6 +28,25 @@ PRELOAD = ('cacl_mm', 'mmengine.runner', 'mmaction.datasets',
            'mmaction.models', 'mmaction.evaluation')
 
 
+def exit_when_parent_dies() -> None:
+    """Block until the process that started this one is gone, then end
+    this process (exit code 1).
+
+    A tool is the fork server's child, not the demo's: when the demo is
+    killed (SIGTERM, a batch system's time limit) the server exits, but a
+    running tool would go on alone, holding its CPU. The parent process's
+    sentinel (``multiprocessing.parent_process()``: the demo, for a
+    forkserver or spawn child) becomes ready when it dies.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing
+        return
+    parent.join()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
 def run_tool_here(script: str,
                   argv: List[str],
                   cwd: str,
@@ -38,7 +57,11 @@ def run_tool_here(script: str,
     ``PYTHONWARNINGS=ignore``), torch's intra-op threads set to ``threads``
     if given (as ``OMP_NUM_THREADS``, which the preloaded torch has already
     read). An exception or ``sys.exit`` becomes the child's exit code as it
-    would for the interpreter."""
+    would for the interpreter. If the process that asked for the tool
+    dies, the tool ends too (:func:`exit_when_parent_dies`)."""
+    threading.Thread(
+        target=exit_when_parent_dies, name='parent-watch',
+        daemon=True).start()
     fd = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)

@@ -52,7 +52,15 @@ model = dict(
         in_channels=2 * 64, num_classes=clip_len, hidden_channels=64),
     # The 3D CNNs on channels-last clips: about a tenth less time per
     # step on the CPU (docs/benchmark.md).
-    channels_last=True)
+    channels_last=True,
+    # Half of the key views keep what moves (the 15% of pixels that change
+    # most, grown by a pixel) on another clip's still frame, so that a
+    # positive pair shares the motion and not always the scene: where a
+    # group of videos shares a scene, the scene alone otherwise tells a
+    # clip from most of its negatives (docs/recipe_rules.md, "Background
+    # swap"). Not in the paper: its configs leave this unset.
+    data_preprocessor=dict(
+        background_swap=dict(views=[1], prob=0.5, foreground_fraction=0.15)))
 
 custom_hooks = [
     dict(type='MoCoQueueHook', momentum_schedule='cosine', end_momentum=1.0),

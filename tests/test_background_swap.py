@@ -119,14 +119,15 @@ def test_preprocessor_swaps_only_the_named_view_and_only_in_training():
     inside = path_mask()
     for t in range(3):
         assert torch.equal(swapped[0, 1, 0, t][~inside], ramp[~inside])
-        assert torch.equal(swapped[0, 1, 0, t][inside],
-                           reference[0, 1, 0, t][inside])
+        assert torch.equal(swapped[0, 1, 0, t][inside], reference[0, 1, 0,
+                                                                  t][inside])
     # clip 1 is still: all of it is "foreground", so it stays as it was
     assert torch.equal(swapped[1, 1], reference[1, 1])
     # validation batches (no view_augmentations) are never swapped
     val = dict(
         inputs=[c[None] for c in clips],
-        data_samples=[ActionDataSample(), ActionDataSample()])
+        data_samples=[ActionDataSample(),
+                      ActionDataSample()])
     torch.testing.assert_close(
         ours(val, training=False)['inputs'],
         plain(val, training=False)['inputs'])
@@ -134,8 +135,8 @@ def test_preprocessor_swaps_only_the_named_view_and_only_in_training():
 
 @pytest.mark.parametrize('bad, message', [
     (dict(views=[1], prob=0.5), 'takes views, prob, foreground_fraction'),
-    (dict(views=[1], prob=0.5, foreground_fraction=0.1, size=3),
-     'takes views, prob, foreground_fraction'),
+    (dict(views=[1], prob=0.5, foreground_fraction=0.1,
+          size=3), 'takes views, prob, foreground_fraction'),
     (dict(views=[1], prob=1.5, foreground_fraction=0.1), r'prob must be in'),
 ])
 def test_bad_settings_name_the_key(bad, message):
@@ -146,9 +147,8 @@ def test_bad_settings_name_the_key(bad, message):
 def test_a_view_the_batch_does_not_have_is_refused():
     with pytest.raises(ValueError, match='views: view 2 of a 2-view batch'):
         ViewAugmentDataPreprocessor(
-            background_swap=dict(
-                views=[2], prob=1.0,
-                foreground_fraction=0.1))._swap_backgrounds(
-                    torch.zeros(2, 2, 3, 3, 8, 8), [2])
+            background_swap=dict(views=[2], prob=1.0,
+                                 foreground_fraction=0.1))._swap_backgrounds(
+                                     torch.zeros(2, 2, 3, 3, 8, 8), [2])
     with pytest.raises(ValueError, match=r'foreground_fraction must be'):
         motion_masks(torch.zeros(1, 3, 3, 8, 8), 0.0)

@@ -246,6 +246,8 @@ def test_paper_configs_hold_the_paper_settings(name):
         cfg.custom_hooks
     videos = 3570 if 'hmdb' in name else 9537  # split-1 train lists
     assert cfg.model.queue.length < videos
+    # the small-scale recipe's background swap is not the paper's
+    assert 'background_swap' not in cfg.model.data_preprocessor
 
 
 @pytest.mark.parametrize('name,feat_dims', [('r3d_ucf101', 512),

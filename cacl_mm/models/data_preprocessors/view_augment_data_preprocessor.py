@@ -55,7 +55,8 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
         if unknown or not {'views', 'prob', 'foreground_fraction'} <= set(cfg):
             raise ValueError(
                 'model.data_preprocessor.background_swap takes views, prob, '
-                f'foreground_fraction and optionally dilation; got {dict(cfg)}')
+                f'foreground_fraction and optionally dilation; got {dict(cfg)}'
+            )
         if not 0 <= cfg['prob'] <= 1:
             raise ValueError('model.data_preprocessor.background_swap.prob '
                              f"must be in [0, 1], got {cfg['prob']}")
@@ -72,10 +73,11 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
                     'model.data_preprocessor.background_swap.views: view '
                     f'{view} of a {batch.shape[1]}-view batch')
             chosen, partners = draw_partners(batch.shape[0], cfg['prob'])
-            batch[:, view] = swap_backgrounds(
-                batch[:, view], chosen.to(batch.device),
-                partners.to(batch.device), cfg['foreground_fraction'],
-                cfg.get('dilation', 1))
+            batch[:, view] = swap_backgrounds(batch[:, view],
+                                              chosen.to(batch.device),
+                                              partners.to(batch.device),
+                                              cfg['foreground_fraction'],
+                                              cfg.get('dilation', 1))
         return batch
 
     def preprocess(self,

@@ -15,7 +15,6 @@ one still frame of another clip of the batch: a scene with nothing
 moving, so the swap adds no motion of its own.
 """
 from __future__ import annotations
-
 import math
 
 import torch
@@ -98,8 +97,8 @@ def draw_partners(batch_size: int,
         never the clip itself (a batch of one swaps nothing).
     """
     if batch_size < 2:
-        return (torch.zeros(batch_size, dtype=torch.bool),
-                torch.arange(batch_size))
+        return (torch.zeros(batch_size,
+                            dtype=torch.bool), torch.arange(batch_size))
     chosen = torch.rand(batch_size, generator=generator) < prob
     offsets = torch.randint(1, batch_size, (batch_size, ), generator=generator)
     partners = (torch.arange(batch_size) + offsets) % batch_size

@@ -16,6 +16,7 @@ moving, so the swap adds no motion of its own.
 """
 from __future__ import annotations
 import math
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -82,9 +83,11 @@ def swap_backgrounds(clips: torch.Tensor,
     return torch.where(chosen.view(-1, 1, 1, 1, 1), swapped, clips)
 
 
-def draw_partners(batch_size: int,
-                  prob: float,
-                  generator: torch.Generator = None) -> tuple:
+def draw_partners(
+    batch_size: int,
+    prob: float,
+    generator: Optional[torch.Generator] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Which clips of a batch to swap, and each one's partner.
 
     Args:

@@ -45,13 +45,11 @@ def _clip(spec, label: str, group: int, clip: int, objects_only: bool):
     import torch
     import torch.nn.functional as F
 
-    from cacl_mm.datasets.motion_benchmark.render import (VOCABULARY,
-                                                          group_nuisance,
+    from cacl_mm.datasets.motion_benchmark.render import (group_nuisance,
                                                           render_video)
+    from cacl_mm.datasets.motion_benchmark.writer import video_rng
 
-    # The writer's per-video random source (writer.generate_one).
-    rng = np.random.default_rng(
-        [spec.seed, group, VOCABULARY.index(label), clip])
+    rng = video_rng(spec, label, group, clip)
     nuisance = group_nuisance(spec, group)
     if objects_only:
         white = np.full(3, 255.0)

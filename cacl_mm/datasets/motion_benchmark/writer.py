@@ -25,15 +25,22 @@ def plan(spec: BenchmarkSpec) -> List[Tuple[str, int, int]]:
             for clip in range(1, spec.clips_per_group + 1)]
 
 
+def video_rng(spec: BenchmarkSpec, label: str, group: int,
+              clip: int) -> np.random.Generator:
+    """The random source of one video: (seed, class, group, clip) decide
+    every draw of :func:`render_video`."""
+    return np.random.default_rng(
+        [spec.seed, group, VOCABULARY.index(label), clip])
+
+
 def generate_one(root: str, spec: BenchmarkSpec, label: str, group: int,
                  clip: int) -> str:
     """Render and write one video, determined by (seed, class, group, clip)."""
-    clip_rng = np.random.default_rng(
-        [spec.seed, group, VOCABULARY.index(label), clip])
     rel = video_name(label, group, clip)
     write_video(
         osp.join(root, 'videos', rel),
-        render_video(label, clip_rng, group_nuisance(spec, group), spec),
+        render_video(label, video_rng(spec, label, group, clip),
+                     group_nuisance(spec, group), spec),
         fps=spec.fps)
     return rel
 

@@ -86,7 +86,8 @@ def score_member(name: str, args: argparse.Namespace) -> Dict[str, float]:
     for k in range(args.clips):
         label = spec.classes[k % len(spec.classes)]
         group = int(rng.integers(1, spec.num_groups + 1))
-        clip = int(rng.integers(spec.clips_per_group))
+        # clips are numbered from 1, as the writer's plan()
+        clip = int(rng.integers(1, spec.clips_per_group + 1))
         video = _clip(spec, label, group, clip, objects_only=False)
         objects = (_clip(spec, label, group, clip, objects_only=True).mean(0)
                    > 64).any(0)  # (32, 32): where any object passes

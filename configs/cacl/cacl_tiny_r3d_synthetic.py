@@ -45,9 +45,14 @@ model = dict(
     # 256 keys, fewer than the collection's videos or more: a clip never
     # meets its own video's keys (contrast_head.mask_same_video).
     queue=dict(length=256),
-    # MoCo v2's temperature: the paper's 0.07 left the 3D embeddings
-    # crowded at this scale.
-    contrast_head=dict(temperature=0.2),
+    # 0.4, twice MoCo v2's 0.2 (the paper's 0.07 left the 3D embeddings
+    # crowded at this scale). With the background swap below, half of the
+    # positive pairs stand on different scenes; at 0.2 the network then
+    # softened its logits itself by growing an offset that every
+    # embedding shares (mean cosine 0.44-0.53 on the tune members), which
+    # InfoNCE cannot see. At 0.4 that offset halves (0.21-0.31)
+    # (docs/recipe_rules.md, "The swap's crowding").
+    contrast_head=dict(temperature=0.4),
     sdp_head=dict(
         in_channels=2 * 64, num_classes=clip_len, hidden_channels=64),
     # The 3D CNNs on channels-last clips: about a tenth less time per

@@ -188,7 +188,11 @@ def test_margins_are_five_points_in_both_readouts():
         'ahead'
     assert judge(results(r1=(0.2, 0.24), probe=(0.2, 0.4))).status == \
         'behind'
-    assert judge(results(cosine=0.65)).status == 'behind'
+    crowded = judge(results(cosine=0.65))
+    assert crowded.status == 'behind'
+    # The finding names the shared offset and the key that shrinks it.
+    advice = ' '.join(f.cause + f.advice for f in crowded.findings)
+    assert 'offset' in advice and 'model.contrast_head.temperature' in advice
     findings = judge(results(sdp=0.15)).findings
     assert any('edit-distance head is near chance' in f.signal
                for f in findings)

@@ -239,9 +239,17 @@ def judge(results: Dict[str, object],
         findings.append(
             Finding(
                 f'Held-out embeddings are near collapse (mean cosine '
-                f'{cosine:.2f}).', 'The projection maps unseen videos '
-                'to nearly one point.', 'Pretrain longer; a collection '
-                'with few groups (nuisance draws) may need more of them.'))
+                f'{cosine:.2f}).', 'The mean cosine is the squared length '
+                'of the embeddings\' mean: most of each embedding is an '
+                'offset they all share. The contrastive loss cannot see a '
+                'shared offset; a network grows one to soften its logits, '
+                'as a higher temperature would, when its positive pairs '
+                'are hard to match (the background swap makes half of them '
+                'so), or it maps unseen videos to nearly one point.',
+                'Raise model.contrast_head.temperature (0.4 in the tiny '
+                'config; 0.2 let the offset grow to 0.44-0.53 on the '
+                'benchmark family) and pretrain longer; a collection with '
+                'few groups (nuisance draws) may need more of them.'))
     neighbours = cacl.get('query_neighbours') or {}
     scene_led = neighbours.get('same_group_other_class', 0.)
     action_led = neighbours.get('same_class_other_group', 0.)

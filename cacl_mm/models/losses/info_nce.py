@@ -66,7 +66,11 @@ def mean_pairwise_cosine(embeddings: torch.Tensor) -> torch.Tensor:
     """Mean cosine between the embeddings of different samples.
 
     A collapse monitor: near 0 for embeddings spread over the sphere, 1 when
-    every clip maps to one point.
+    every clip maps to one point. It equals (N |m|^2 - 1) / (N - 1) for the
+    mean m of the unit embeddings, so it reads the offset that they all
+    share: a collapse raises it, and so does an offset that InfoNCE cannot
+    see (it adds the same to every logit) but that softens the logits like
+    a higher temperature (``docs/recipe_rules.md``, "The swap's crowding").
 
     Args:
         embeddings (torch.Tensor): (N, D) embeddings, N >= 2.

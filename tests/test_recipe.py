@@ -9,7 +9,7 @@ import pytest
 from mmengine.config import Config
 
 from cacl_mm.analysis import curve_signals, judge, verdict_markdown
-from cacl_mm.analysis.demo_pipeline import Demo
+from cacl_mm.analysis.demo_pipeline import Demo, dumped_temperature
 from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for, stalled
 from helpers import REPO
 
@@ -193,6 +193,10 @@ def test_margins_are_five_points_in_both_readouts():
     # The finding names the shared offset and the key that shrinks it.
     advice = ' '.join(f.cause + f.advice for f in crowded.findings)
     assert 'offset' in advice and 'model.contrast_head.temperature' in advice
+    assert 'this run' not in advice  # no temperature known: none quoted
+    told = judge(results(cosine=0.65), {'temperature': 0.25})
+    assert 'model.contrast_head.temperature (this run: 0.25)' in ' '.join(
+        f.advice for f in told.findings)
     findings = judge(results(sdp=0.15)).findings
     assert any('edit-distance head is near chance' in f.signal
                for f in findings)
@@ -424,3 +428,17 @@ def test_every_fine_tune_runs_with_the_budget_the_bound_settled(
         ('cacl', True): (3000, False)
     }
     assert values['fit_bound random_init']['checkpoint'] == 'bound.pth'
+
+
+def test_the_verdict_reads_the_temperature_the_run_dumped(tmp_path):
+    assert dumped_temperature(str(tmp_path / 'absent')) is None
+    assert dumped_temperature(str(tmp_path)) is None  # nothing dumped
+    (tmp_path / 'old.py'
+     ).write_text("model = dict(contrast_head=dict(temperature=0.2))\n")
+    newer = tmp_path / 'cacl_tiny.py'
+    newer.write_text("model = dict(contrast_head=dict(temperature=0.4))\n")
+    os.utime(tmp_path / 'old.py', (1, 1))  # the newest dump is the run's
+    assert dumped_temperature(str(tmp_path)) == 0.4
+    newer.write_text("model = dict(type='Recognizer3D')\n")
+    os.utime(newer, None)
+    assert dumped_temperature(str(tmp_path)) is None

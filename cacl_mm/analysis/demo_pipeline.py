@@ -492,6 +492,9 @@ class Demo:
     def verdict(self, results: dict) -> dict:
         """Did CACL help, and if not, the signals that say why."""
         signals = curve_signals(load_curves(self.path('pretrain_cacl')))
+        temperature = dumped_temperature(self.path('pretrain_cacl'))
+        if temperature is not None:
+            signals['temperature'] = temperature
         return dict(judge(results, signals).to_dict(), signals=signals)
 
     @functools.cached_property
@@ -661,6 +664,26 @@ def last_checkpoint(work_dir: str) -> str:
     """The checkpoint named in mmengine's ``last_checkpoint`` file."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
+
+
+def dumped_temperature(work_dir: str) -> Optional[float]:
+    """The contrastive temperature of the config a training run dumped.
+
+    mmengine's Runner writes the resolved config as ``<config name>.py`` at
+    the top of its work dir; the newest one is the run's. None where there
+    is none, or it has no ``model.contrast_head.temperature``.
+    """
+    from mmengine.config import Config
+    dumped = [
+        osp.join(work_dir, name) for name in os.listdir(work_dir)
+        if name.endswith('.py')
+    ] if osp.isdir(work_dir) else []
+    if not dumped:
+        return None
+    cfg = Config.fromfile(max(dumped, key=osp.getmtime))
+    head = cfg.get('model', {}).get('contrast_head') or {}
+    temperature = head.get('temperature')
+    return None if temperature is None else float(temperature)
 
 
 def row_title(name: str) -> str:

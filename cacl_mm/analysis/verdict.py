@@ -176,7 +176,8 @@ def judge(results: Dict[str, object],
         results (dict): The demo's ``results.json`` content: rows
             ``random_init``, ``cacl``, ``supervised`` and the static probes.
         signals (dict, optional): :func:`curve_signals` of CACL's
-            pretraining work dir.
+            pretraining work dir, and its ``temperature`` (the contrastive
+            head's, from the config the run dumped) where known.
 
     Returns:
         Verdict: Status, headline and findings.
@@ -235,6 +236,9 @@ def judge(results: Dict[str, object],
                 'Compare with random init\'s R@1 above; if both are near '
                 'chance, check that the classes differ by motion a 3D CNN '
                 'sees at this resolution and clip length.'))
+    temperature = signals.get('temperature')
+    used_temperature = ('' if temperature is None else
+                        f' (this run: {float(temperature):g})')
     if collapsed and not batch_alike:  # one finding says it already
         findings.append(
             Finding(
@@ -246,10 +250,11 @@ def judge(results: Dict[str, object],
                 'as a higher temperature would, when its positive pairs '
                 'are hard to match (the background swap makes half of them '
                 'so), or it maps unseen videos to nearly one point.',
-                'Raise model.contrast_head.temperature (0.4 in the tiny '
-                'config; 0.2 let the offset grow to 0.44-0.53 on the '
-                'benchmark family) and pretrain longer; a collection with '
-                'few groups (nuisance draws) may need more of them.'))
+                'Raise model.contrast_head.temperature'
+                f'{used_temperature} (0.2 let the offset grow to '
+                '0.44-0.53 on the benchmark family where 0.4 halved it) and '
+                'pretrain longer; a collection with few groups (nuisance '
+                'draws) may need more of them.'))
     neighbours = cacl.get('query_neighbours') or {}
     scene_led = neighbours.get('same_group_other_class', 0.)
     action_led = neighbours.get('same_class_other_group', 0.)

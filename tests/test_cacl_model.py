@@ -284,33 +284,3 @@ def test_c3d_config_dims_match_the_backbone():
     assert not hasattr(backbone, 'fc6') and not hasattr(backbone, 'fc7')
     assert cfg.model.cnn_neck.in_channels == 2 * feats.shape[1]
     assert cfg.model.sdp_head.in_channels == 2 * feats.shape[1]
-
-
-def test_static_negatives_are_keys_of_one_frame_repeated():
-    cfg = tiny_model_cfg()
-    cfg.static_negatives = True
-    model = build(cfg)
-    model.train()
-    inputs, samples = batch()
-    key_view = inputs[:, 1]
-    torch.manual_seed(3)
-    keys = model.static_keys(key_view, torch.zeros(4, CLIP_LEN).long())
-    torch.manual_seed(3)
-    picked = torch.randint(CLIP_LEN, (4, ))
-    # By hand: the momentum 3D CNN's key of clip i's frame picked[i] held
-    # for the whole clip (its twin is itself whatever the order).
-    still = torch.stack([
-        key_view[i, :, picked[i]:picked[i] + 1].expand(-1, CLIP_LEN, -1, -1)
-        for i in range(4)
-    ])
-    encoder = model.momentum_encoder(Arch.CNN)
-    with torch.no_grad():
-        expected = encoder.embed_twins_shuffle_bn(
-            still,
-            torch.arange(CLIP_LEN).repeat(4, 1), model.shuffle_bn_splits)
-    torch.testing.assert_close(keys, expected)
-    losses = model.loss(inputs, samples)
-    assert -1 <= losses['cos_static'].item() <= 1
-    assert not any(k.startswith('loss') and 'static' in k for k in losses)
-    # Off by default: the same step logs no cos_static.
-    assert 'cos_static' not in build().train().loss(inputs, samples)

@@ -76,11 +76,10 @@ class CrossArchContrastiveHead(BaseModule):
         return tuple(r for r in REPRESENTATIONS if r in names)
 
     def loss(
-        self,
-        embeddings: Mapping[Representation, torch.Tensor],
-        negatives: Mapping[Arch, Negatives],
-        sample_ids: Optional[torch.Tensor] = None,
-        hard_negatives: Optional[Mapping[Arch, torch.Tensor]] = None
+            self,
+            embeddings: Mapping[Representation, torch.Tensor],
+            negatives: Mapping[Arch, Negatives],
+            sample_ids: Optional[torch.Tensor] = None
     ) -> Dict[str, torch.Tensor]:
         """InfoNCE over the configured pairs.
 
@@ -89,9 +88,6 @@ class CrossArchContrastiveHead(BaseModule):
             negatives (Mapping): Per architecture of :attr:`queue_archs`,
                 its queue's (K, D) keys and (K,) video indices.
             sample_ids (torch.Tensor, optional): (N,) video of each clip.
-            hard_negatives (Mapping, optional): Per architecture, (N, D)
-                unit vectors: one more negative for each anchor whose
-                positive is of that architecture (row i for anchor i).
 
         Returns:
             dict: ``loss_contrast``, the detached ``nce_<a>-<b>`` terms and
@@ -100,13 +96,11 @@ class CrossArchContrastiveHead(BaseModule):
         losses = {}
         total = 0.
         ids = sample_ids if self.mask_same_video else None
-        hard_negatives = hard_negatives or {}
         for anchor, positive in self.pairs:
             keys, key_ids = negatives[positive.arch]
             term = info_nce(embeddings[anchor], embeddings[positive],
                             keys.clone().detach(), self.temperature,
-                            self.batch_negatives, ids, key_ids,
-                            hard_negatives.get(positive.arch))
+                            self.batch_negatives, ids, key_ids)
             losses[f'nce_{anchor}-{positive}'] = term.detach()
             total = total + term / len(self.pairs)
         for name in self.needed:

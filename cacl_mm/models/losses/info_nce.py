@@ -12,8 +12,7 @@ def info_nce(anchor: torch.Tensor,
              temperature: float,
              batch_negatives: bool = False,
              anchor_ids: Optional[torch.Tensor] = None,
-             negative_ids: Optional[torch.Tensor] = None,
-             hard_negatives: Optional[torch.Tensor] = None) -> torch.Tensor:
+             negative_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
     """InfoNCE with one positive per anchor.
 
     The negatives of anchor i are the ``negatives`` (a queue) and, with
@@ -34,10 +33,6 @@ def info_nce(anchor: torch.Tensor,
             anchor; with ``negative_ids``, masks same-video negatives.
         negative_ids (torch.Tensor, optional): (K,) video index of each
             negative, -1 where unknown.
-        hard_negatives (torch.Tensor, optional): (N, D) one more negative
-            per anchor, row i for anchor i only (e.g. its own clip with the
-            motion removed); never masked, though it comes from the
-            anchor's video.
 
     Returns:
         torch.Tensor: Scalar mean cross-entropy of picking the positive.
@@ -64,9 +59,6 @@ def info_nce(anchor: torch.Tensor,
             logits = torch.cat([pos, queue_logits], dim=1)
             target = torch.zeros(
                 anchor.shape[0], dtype=torch.long, device=anchor.device)
-        if hard_negatives is not None:
-            hard = (anchor * hard_negatives.float()).sum(dim=1, keepdim=True)
-            logits = torch.cat([logits, hard], dim=1)
         return F.cross_entropy(logits / temperature, target)
 
 

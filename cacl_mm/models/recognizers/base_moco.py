@@ -173,20 +173,14 @@ class BaseMoCo(BaseModel):
                     f'model.queue.length={max(keys_per_step, num_videos // 2)}'
                     ' or model.contrast_head.mask_same_video=True')
 
-    def contrast(
-        self,
-        embeddings: Mapping[Representation, torch.Tensor],
-        data_samples: SampleList,
-        hard_negatives: Optional[Mapping[Arch, torch.Tensor]] = None
-    ) -> Dict[str, torch.Tensor]:
+    def contrast(self, embeddings: Mapping[Representation, torch.Tensor],
+                 data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """The contrastive loss; keeps the momentum keys for the queues.
 
         Args:
             embeddings (Mapping): (N, D) unit vectors of the head's
                 ``needed`` representations.
             data_samples (list[ActionDataSample]): With ``sample_idx``.
-            hard_negatives (Mapping, optional): Per architecture, (N, D)
-                per-anchor negatives (not queued).
         """
         if self._pending_keys is not None and 'hook' not in self._warned:
             warnings.warn(f'{type(self).__name__}: momentum keys of the '
@@ -197,7 +191,7 @@ class BaseMoCo(BaseModel):
         first = next(iter(embeddings.values()))
         sample_ids = self.sample_ids(data_samples, first.device)
         losses = self.contrast_head.loss(embeddings, self.negatives(),
-                                         sample_ids, hard_negatives)
+                                         sample_ids)
         self._pending_keys = {
             r.arch: e.detach()
             for r, e in embeddings.items()

@@ -56,13 +56,6 @@ class CACL(BaseMoCo):
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` with ``format_shape='NCTHW'``.
         channels_last (bool): 3D CNNs in ``torch.channels_last_3d`` layout.
-        static_negatives (bool): Give every anchor whose positive is a 3D
-            CNN key one more negative: the momentum 3D CNN's key of its own
-            key view with the motion removed (one random frame of it,
-            repeated T times). Instance discrimination alone can tell
-            videos apart by where things are and what they look like; this
-            negative shares both with the positive and differs only in
-            motion. Not in the paper. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -80,7 +73,6 @@ class CACL(BaseMoCo):
                  share_frame_features: bool = True,
                  data_preprocessor: OptConfigType = None,
                  channels_last: bool = False,
-                 static_negatives: bool = False,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(momentum, queue, data_preprocessor, channels_last,
                          init_cfg)
@@ -88,7 +80,6 @@ class CACL(BaseMoCo):
             raise ValueError('CACL needs model.contrast_head, model.sdp_head '
                              'or both')
         self.clip_len = clip_len
-        self.static_negatives = static_negatives
         self.shuffle_bn_splits = shuffle_bn_splits
         self.share_frame_features = share_frame_features
         self.backbone = convert_channels_last(MODELS.build(backbone)) \
@@ -172,38 +163,8 @@ class CACL(BaseMoCo):
             if TRANS_K in needed:
                 embeddings[TRANS_K] = self.momentum_encoder(
                     Arch.TRANSFORMER).embed_twins(frames[TRANS_K])
-            hard = self.static_keys(views[1], order) if (
-                self.static_negatives and CNN_K in needed) else None
-        losses.update(
-            self.contrast(embeddings, data_samples,
-                          None if hard is None else {Arch.CNN: hard}))
-        if hard is not None and CNN_Q in embeddings:
-            # How close a query sits to its motionless key (1: the 3D
-            # embedding ignores motion).
-            losses['cos_static'] = (embeddings[CNN_Q].detach() *
-                                    hard).sum(dim=1).mean()
+        losses.update(self.contrast(embeddings, data_samples))
         return losses
-
-    @torch.no_grad()
-    def static_keys(self, clips: torch.Tensor,
-                    order: torch.Tensor) -> torch.Tensor:
-        """Momentum 3D CNN keys of motionless copies of the key view.
-
-        Args:
-            clips (torch.Tensor): (N, C, T, H, W) key-view clips.
-            order (torch.Tensor): (N, T) twin frame orders (a motionless
-                clip is its own twin; passed for the shapes).
-
-        Returns:
-            torch.Tensor: (N, E) unit keys of each clip's frame t_i
-            repeated T times, t_i uniform per clip.
-        """
-        num, _, frames = clips.shape[:3]
-        picked = torch.randint(frames, (num, ), device=clips.device)
-        still = clips[torch.arange(num, device=clips.device), :, picked]
-        still = still.unsqueeze(2).expand_as(clips).contiguous()
-        return self.momentum_encoder(Arch.CNN).embed_twins_shuffle_bn(
-            still, order, self.shuffle_bn_splits)
 
     def twin_frame_features(
         self, views: Tuple[torch.Tensor, torch.Tensor], order: torch.Tensor,

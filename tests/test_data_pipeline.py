@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
+from mmaction.structures import ActionDataSample
 from helpers import CONFIG_TINY
 
 
@@ -89,6 +90,38 @@ def test_one_clip_per_view_from_two_time_windows():
         TRANSFORMS.build(
             dict(type='MultiViewClip', num_views=2, transforms=VIEW))(
                 results)
+
+
+def test_batched_views_read_one_clip_per_view_when_given_two():
+    # SampleFrames(num_clips=2) in the batched path: the preprocessor crops
+    # and colours view v from clip v (views from two time windows).
+    draw = TRANSFORMS.build(
+        dict(
+            type='DrawViewAugmentations',
+            out_size=16,
+            jitter_prob=0.,
+            grayscale_prob=0.))
+    rows = draw(dict(img_shape=(24, 32)))['view_augmentations']
+    clips = torch.stack([
+        torch.full((3, 4, 24, 32), 10, dtype=torch.uint8),
+        torch.full((3, 4, 24, 32), 200, dtype=torch.uint8)
+    ])
+    sample = ActionDataSample()
+    sample.set_field(rows, 'view_augmentations')
+    preprocessor = MODELS.build(
+        dict(
+            type='ViewAugmentDataPreprocessor',
+            mean=[0., 0., 0.],
+            std=[1., 1., 1.]))
+    views = preprocessor(
+        dict(inputs=[clips], data_samples=[sample]), training=True)['inputs']
+    assert tuple(views.shape) == (1, 2, 3, 4, 16, 16)
+    assert (views[0, 0] == 10).all() and (views[0, 1] == 200).all()
+    with pytest.raises(ValueError, match='num_clips=1 or 2'):
+        preprocessor(
+            dict(
+                inputs=[torch.cat([clips, clips[:1]])], data_samples=[sample]),
+            training=True)
 
 
 def test_mismatched_views_fail_clearly():

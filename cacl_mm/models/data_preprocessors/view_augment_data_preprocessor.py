@@ -88,7 +88,9 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
 
         Args:
             inputs (list[Tensor]): (1, C, T, H, W) uint8 clips (sizes may
-                differ between samples).
+                differ between samples), or (V, C, T, H, W): one clip per
+                view (``SampleFrames`` with ``num_clips=V``: views from
+                different times of the video).
             data_samples (list[ActionDataSample]): with
                 ``view_augmentations`` (V, 19) to build views.
 
@@ -103,12 +105,21 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
         ]
         views = []
         for clip, sample_rows in zip(inputs, rows):
-            if clip.dim() != 5 or clip.shape[0] != 1:
+            num_views = sample_rows.shape[0]
+            if clip.dim() != 5 or clip.shape[0] not in (1, num_views):
                 raise ValueError(
                     'ViewAugmentDataPreprocessor expects one (1, C, T, H, W) '
-                    "clip per sample (SampleFrames num_clips=1, FormatShape "
+                    'clip per sample, or one per view (SampleFrames '
+                    f'num_clips=1 or {num_views}, FormatShape '
                     f"'NCTHW'), got {tuple(clip.shape)}")
-            views.append(crop_views(clip[0], sample_rows))
+            if clip.shape[0] == 1:
+                views.append(crop_views(clip[0], sample_rows))
+            else:  # view v from clip v: views from different times
+                views.append(
+                    torch.cat([
+                        crop_views(clip[v], sample_rows[v:v + 1])
+                        for v in range(num_views)
+                    ]))
         num_views = rows[0].shape[0]
         batch = color_views(torch.cat(views), torch.cat(rows))
         batch = batch.view(len(views), num_views, *batch.shape[1:])

@@ -103,9 +103,9 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
             torch.as_tensor(sample.view_augmentations)
             for sample in data_samples
         ]
+        num_views = rows[0].shape[0]
         views = []
         for clip, sample_rows in zip(inputs, rows):
-            num_views = sample_rows.shape[0]
             if clip.dim() != 5 or clip.shape[0] not in (1, num_views):
                 raise ValueError(
                     'ViewAugmentDataPreprocessor expects one (1, C, T, H, W) '
@@ -120,7 +120,6 @@ class ViewAugmentDataPreprocessor(ActionDataPreprocessor):
                         crop_views(clip[v], sample_rows[v:v + 1])
                         for v in range(num_views)
                     ]))
-        num_views = rows[0].shape[0]
         batch = color_views(torch.cat(views), torch.cat(rows))
         batch = batch.view(len(views), num_views, *batch.shape[1:])
         if self.background_swap is not None and training:

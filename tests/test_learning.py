@@ -26,7 +26,8 @@ CLIP_LEN = 8
 # background swap, 36 epochs were enough: the edit-distance loss left ln 8
 # after about 60 steps and its last quarter averaged 1.985-1.992 (threshold
 # ln 8 - 0.05 = 2.029). The swap (on in the tiny config since 2026-12-06)
-# slows that start: 2.046 at 36 epochs, 1.956 at 48. The old recipe fails
+# slows that start: 2.046 at 36 epochs, 1.956 at 48 at the temperature 0.2;
+# at today's 0.4, 1.959 and 1.874 (one thread). The old recipe fails
 # fast: at 12 epochs (60 steps) its cosine is 1.000 and 97% of the head's
 # units are dead, where the default's 12 epochs are at 0.30 and 42% (the
 # loss alone, still near ln 8 for both, would not tell them apart), so the

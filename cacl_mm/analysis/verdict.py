@@ -236,10 +236,10 @@ def judge(results: Dict[str, object],
                 'Compare with random init\'s R@1 above; if both are near '
                 'chance, check that the classes differ by motion a 3D CNN '
                 'sees at this resolution and clip length.'))
-    temperature = signals.get('temperature')
-    used_temperature = ('' if temperature is None else
-                        f' (this run: {float(temperature):g})')
     if collapsed and not batch_alike:  # one finding says it already
+        temperature = signals.get('temperature')
+        used_temperature = ('' if temperature is None else
+                            f' (this run: {float(temperature):g})')
         findings.append(
             Finding(
                 f'Held-out embeddings are near collapse (mean cosine '

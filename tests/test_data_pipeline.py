@@ -187,3 +187,55 @@ def test_repeat_sampler_gives_repeat_datasets_indices():
     assert ordered == list(range(13)) * 2
     with pytest.raises(ValueError, match='sampler.times must be >= 1'):
         RepeatSampler(Videos(), times=0)
+
+
+def test_nearby_clips_start_within_the_gap_and_inside_the_video():
+    # 20 frames, clip_len 4, interval 2: a train clip spans 8 frames, so
+    # starts lie in 0..12; the second start is within 3 of the first.
+    sample = TRANSFORMS.build(
+        dict(
+            type='SampleNearbyClips', clip_len=4, frame_interval=2, max_gap=3))
+    np.random.seed(0)
+    gaps = set()
+    for _ in range(300):
+        out = sample(dict(total_frames=20, start_index=0))
+        inds = out['frame_inds'].reshape(2, 4)
+        assert out['num_clips'] == 2 and out['clip_len'] == 4
+        np.testing.assert_array_equal(np.diff(inds, axis=1), 2)
+        first, second = inds[:, 0]
+        assert 0 <= first <= 12 and 0 <= second <= 12
+        assert abs(int(second) - int(first)) <= 3
+        gaps.add(int(second) - int(first))
+    # Every gap from -3 to 3 is drawn (clipped at the ends only).
+    assert gaps == set(range(-3, 4))
+
+
+def test_nearby_clips_without_shift_repeat_the_first_clip():
+    sample = TRANSFORMS.build(
+        dict(
+            type='SampleNearbyClips',
+            clip_len=4,
+            frame_interval=2,
+            max_gap=3,
+            shift_prob=0.))
+    np.random.seed(1)
+    for _ in range(20):
+        inds = sample(dict(total_frames=20,
+                           start_index=0))['frame_inds'].reshape(2, 4)
+        np.testing.assert_array_equal(inds[0], inds[1])
+    # Test mode samples as SampleFrames: two clips spread evenly,
+    # offsets 0 and 20 - 7 = 13.
+    test = TRANSFORMS.build(
+        dict(
+            type='SampleNearbyClips',
+            clip_len=4,
+            frame_interval=2,
+            test_mode=True))
+    inds = test(dict(total_frames=20, start_index=0))['frame_inds']
+    np.testing.assert_array_equal(inds, [0, 2, 4, 6, 13, 15, 17, 19])
+    with pytest.raises(ValueError, match='max_gap'):
+        TRANSFORMS.build(
+            dict(type='SampleNearbyClips', clip_len=4, max_gap=-1))
+    with pytest.raises(ValueError, match='shift_prob'):
+        TRANSFORMS.build(
+            dict(type='SampleNearbyClips', clip_len=4, shift_prob=1.5))

@@ -226,7 +226,9 @@ def test_family_covers_what_the_recipe_must_survive():
         members = [FAMILY[n].spec for n in roles[role]]
         assert any(set(s.classes) & new for s in members), role
         assert any(s.camera_motion for s in members), role
-    assert any(m.spec.texture == 'busy' for m in FAMILY.values())
+        # Clutter on both sides: a failure that only clutter shows must
+        # be measurable on a member the rules may be tuned on.
+        assert any(s.texture == 'busy' for s in members), role
     assert any(m.spec.num_objects == 2 for m in FAMILY.values())
 
 

@@ -189,12 +189,16 @@ def test_repeat_sampler_gives_repeat_datasets_indices():
         RepeatSampler(Videos(), times=0)
 
 
+def nearby_clips(**kwargs):
+    """SampleNearbyClips over 4-frame clips, every second frame."""
+    return TRANSFORMS.build(
+        dict(type='SampleNearbyClips', clip_len=4, frame_interval=2, **kwargs))
+
+
 def test_nearby_clips_start_within_the_gap_and_inside_the_video():
     # 20 frames, clip_len 4, interval 2: a train clip spans 8 frames, so
     # starts lie in 0..12; the second start is within 3 of the first.
-    sample = TRANSFORMS.build(
-        dict(
-            type='SampleNearbyClips', clip_len=4, frame_interval=2, max_gap=3))
+    sample = nearby_clips(max_gap=3)
     np.random.seed(0)
     gaps = set()
     for _ in range(300):
@@ -211,13 +215,7 @@ def test_nearby_clips_start_within_the_gap_and_inside_the_video():
 
 
 def test_nearby_clips_without_shift_repeat_the_first_clip():
-    sample = TRANSFORMS.build(
-        dict(
-            type='SampleNearbyClips',
-            clip_len=4,
-            frame_interval=2,
-            max_gap=3,
-            shift_prob=0.))
+    sample = nearby_clips(max_gap=3, shift_prob=0.)
     np.random.seed(1)
     for _ in range(20):
         inds = sample(dict(total_frames=20,
@@ -225,17 +223,10 @@ def test_nearby_clips_without_shift_repeat_the_first_clip():
         np.testing.assert_array_equal(inds[0], inds[1])
     # Test mode samples as SampleFrames: two clips spread evenly,
     # offsets 0 and 20 - 7 = 13.
-    test = TRANSFORMS.build(
-        dict(
-            type='SampleNearbyClips',
-            clip_len=4,
-            frame_interval=2,
-            test_mode=True))
+    test = nearby_clips(test_mode=True)
     inds = test(dict(total_frames=20, start_index=0))['frame_inds']
     np.testing.assert_array_equal(inds, [0, 2, 4, 6, 13, 15, 17, 19])
     with pytest.raises(ValueError, match='max_gap'):
-        TRANSFORMS.build(
-            dict(type='SampleNearbyClips', clip_len=4, max_gap=-1))
+        nearby_clips(max_gap=-1)
     with pytest.raises(ValueError, match='shift_prob'):
-        TRANSFORMS.build(
-            dict(type='SampleNearbyClips', clip_len=4, shift_prob=1.5))
+        nearby_clips(shift_prob=1.5)

@@ -39,7 +39,6 @@ class SampleNearbyClips(SampleFrames):
                  num_clips: int = 2,
                  max_gap: int = 4,
                  shift_prob: float = 1.0,
-                 test_mode: bool = False,
                  **kwargs) -> None:
         if max_gap < 0:
             raise ValueError(
@@ -51,7 +50,6 @@ class SampleNearbyClips(SampleFrames):
             clip_len=clip_len,
             frame_interval=frame_interval,
             num_clips=num_clips,
-            test_mode=test_mode,
             **kwargs)
         self.max_gap = max_gap
         self.shift_prob = shift_prob

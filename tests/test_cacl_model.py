@@ -171,6 +171,48 @@ def test_ablations_are_config_changes():
     assert set(sdp_only.loss(*batch())) == {'loss_sdp', 'acc_sdp', 'dead_sdp'}
 
 
+def test_arrow_head_reads_each_clip_and_its_reversal_in_one_batch():
+    cfg = tiny_model_cfg()
+    cfg.arrow_head = dict(type='ArrowOfTimeHead')
+    model = build(cfg)
+    model.train()
+    inputs, samples = batch()
+    seen = {}
+
+    def recording(name, loss):
+
+        def loss_and_record(*args):
+            seen[name] = args
+            return loss(*args)
+
+        return loss_and_record
+
+    for name in ('arrow_head', 'sdp_head'):
+        head = getattr(model, name)
+        head.loss = recording(name, head.loss)
+    losses = model.loss(inputs, samples)
+    assert {'loss_arrow', 'acc_arrow', 'loss_sdp',
+            'loss_contrast'} <= set(losses)
+    forward, backward, key = seen['arrow_head']
+    # The clip's features are the [original | twin] pairs' first half.
+    torch.testing.assert_close(forward, seen['sdp_head'][0][:, :64])
+    assert backward.shape == key.shape == (4, 64) and not key.requires_grad
+    losses['loss_arrow'].backward()
+    assert all(p.grad is not None for p in model.backbone.parameters())
+    # The reversals share the clips' batch (eval: no batch statistics).
+    model.eval()
+    cnn = model.online_encoder(Arch.CNN)
+    clips = inputs[:, 0]
+    order = torch.stack([torch.as_tensor(s.shuffle_order) for s in samples])
+    pairs, reversed_feats = cnn.twin_and_reversed_features(clips, order)
+    torch.testing.assert_close(pairs, cnn.twin_features(clips, order))
+    torch.testing.assert_close(reversed_feats, cnn.features(clips.flip(2)))
+    assert build().arrow_head is None
+    cfg.contrast_head.pairs = [('trans_q', 'trans_k')]
+    with pytest.raises(ValueError, match="model.arrow_head.*'cnn_k'"):
+        build(cfg)
+
+
 def test_a_backbone_with_several_stages_contrasts_its_last():
     """``model.backbone.out_indices=(2, 3)`` (tools/sdp_readout.py reads
     layer 3 that way): training and the twin features use layer 4."""

@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 
 from cacl_mm.models import (CNN_K, CNN_Q, PAPER_PAIRS, REPRESENTATIONS,
-                            TRANS_K, TRANS_Q, Arch, CrossArchContrastiveHead,
-                            KeyQueue, ProjectionNeck, Representation,
-                            ShuffleDegreeHead, info_nce, mean_pairwise_cosine,
-                            parse_pairs)
+                            TRANS_K, TRANS_Q, Arch, ArrowOfTimeHead,
+                            CrossArchContrastiveHead, KeyQueue, ProjectionNeck,
+                            Representation, ShuffleDegreeHead, info_nce,
+                            mean_pairwise_cosine, parse_pairs)
 
 
 def test_info_nce_hand_computed():
@@ -260,3 +260,24 @@ def test_shuffle_degree_head_counts_dead_units():
     # Unit 2 (-x) never fires on positive x: half the units are dead.
     out = head.loss(torch.tensor([[1., 0.], [2., 1.]]), torch.tensor([0, 1]))
     assert out['dead_sdp'].item() == pytest.approx(0.5)
+
+
+def test_arrow_of_time_head_hand_computed():
+    head = ArrowOfTimeHead(temperature=0.5)
+    forward = torch.tensor([[3., 0.], [0., 2.]])
+    key = torch.tensor([[0.6, 0.8], [0., 5.]])
+    backward = torch.tensor([[1., 0.], [0.8, 0.6]])
+    out = head.loss(forward, backward, key)
+    # Row 1: cosines 0.6 (key) and 1 (reversal); row 2: 1 and 0.6; / 0.5.
+    row1 = -math.log(math.exp(1.2) / (math.exp(1.2) + math.exp(2.)))
+    row2 = -math.log(math.exp(2.) / (math.exp(2.) + math.exp(1.2)))
+    assert out['loss_arrow'].item() == pytest.approx((row1 + row2) / 2)
+    assert out['acc_arrow'].item() == pytest.approx(0.5)
+    head.loss_weight = 3.
+    assert head.loss(forward, backward, key)['loss_arrow'].item() == \
+        pytest.approx(3 * (row1 + row2) / 2)
+    # A reversal that looks like its clip costs ln 2 even with a perfect key.
+    blind = ArrowOfTimeHead().loss(forward, forward, forward)
+    assert blind['loss_arrow'].item() == pytest.approx(math.log(2))
+    with pytest.raises(ValueError, match='arrow_head.temperature'):
+        ArrowOfTimeHead(temperature=0.)

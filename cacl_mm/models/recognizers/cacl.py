@@ -30,6 +30,9 @@ class CACL(BaseMoCo):
        the twin's (``trans_q``).
     3. The momentum encoders read view 2: the 3D CNN with shuffle-BN
        (``cnn_k``), the Transformer (``trans_k``).
+       With ``arrow_head``, view 1 played backwards joins step 2's batch
+       and its pooled features are a negative for view 1's against view
+       2's (``loss_arrow``).
     4. ``contrast_head`` turns its pairs into ``loss_contrast``, with
        negatives from the ``KeyQueue`` of each architecture.
 
@@ -45,6 +48,11 @@ class CACL(BaseMoCo):
         contrast_head (dict, optional): ``CrossArchContrastiveHead``; None
             trains the shuffle-degree task alone.
         sdp_head (dict, optional): ``ShuffleDegreeHead``; None: no loss_sdp.
+        arrow_head (dict, optional): ``ArrowOfTimeHead``: the online 3D
+            CNN also reads view 1 played backwards, a negative for its
+            pooled features against the momentum 3D CNN's view 2
+            (``loss_arrow``; needs ``cnn_k``). None (the paper's method):
+            no such term.
         transformer (dict, optional): ``TransformerClipEncoder``.
         clip_len (int): Frames per clip T. Defaults to 16.
         momentum (float): MoCo momentum m. Defaults to 0.999.
@@ -66,6 +74,7 @@ class CACL(BaseMoCo):
                  queue: OptConfigType = None,
                  contrast_head: OptConfigType = None,
                  sdp_head: OptConfigType = None,
+                 arrow_head: OptConfigType = None,
                  transformer: OptConfigType = None,
                  clip_len: int = 16,
                  momentum: float = 0.999,
@@ -99,6 +108,12 @@ class CACL(BaseMoCo):
                 f'model.sdp_head.num_classes={self.sdp_head.num_classes} must '
                 f'equal model.clip_len={clip_len}: a clip of T frames has T '
                 'edit-distance classes (0, 2, 3, ..., T)')
+        self.arrow_head = MODELS.build(arrow_head) if arrow_head else None
+        if self.arrow_head is not None and CNN_K not in needed:
+            raise ValueError(
+                'model.arrow_head contrasts the pooled features of the '
+                "momentum 3D CNN's view 2: model.contrast_head.pairs must "
+                "name 'cnn_k'")
         self.transformer = None
         if uses_transformer:
             self.transformer = self._build_transformer(transformer)
@@ -141,8 +156,12 @@ class CACL(BaseMoCo):
         # backward do not yet fill memory.
         frames = self.twin_frame_features(views, order, needed)
         cnn = self.online_encoder(Arch.CNN)
-        pairs = cnn.twin_features(views[0], order)
         losses = {}
+        if self.arrow_head is None:
+            pairs = cnn.twin_features(views[0], order)
+        else:
+            pairs, reversed_feats = cnn.twin_and_reversed_features(
+                views[0], order)
         if self.sdp_head is not None:
             labels = stack_sample_field(data_samples, 'med_label',
                                         inputs.device)
@@ -157,12 +176,18 @@ class CACL(BaseMoCo):
                 Arch.TRANSFORMER).embed_twins(frames[TRANS_Q])
         with torch.no_grad():
             if CNN_K in needed:
-                embeddings[CNN_K] = self.momentum_encoder(
-                    Arch.CNN).embed_twins_shuffle_bn(views[1], order,
-                                                     self.shuffle_bn_splits)
+                momentum_cnn = self.momentum_encoder(Arch.CNN)
+                key_pairs = momentum_cnn.twin_features_shuffle_bn(
+                    views[1], order, self.shuffle_bn_splits)
+                embeddings[CNN_K] = momentum_cnn.neck(key_pairs)
             if TRANS_K in needed:
                 embeddings[TRANS_K] = self.momentum_encoder(
                     Arch.TRANSFORMER).embed_twins(frames[TRANS_K])
+        if self.arrow_head is not None:
+            width = pairs.shape[1] // 2
+            losses.update(
+                self.arrow_head.loss(pairs[:, :width], reversed_feats,
+                                     key_pairs[:, :width]))
         losses.update(self.contrast(embeddings, data_samples))
         return losses
 

@@ -6,7 +6,7 @@ and the shuffle-degree head read. A momentum encoder is a deep copy of one
 of these made by :class:`mmengine.model.ExponentialMovingAverage`.
 """
 from __future__ import annotations
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -101,14 +101,45 @@ class CNNEncoder(nn.Module):
         return concat_twins(
             pool_features(self.feature_maps(with_twins(clips, order, 2))))
 
+    def twin_and_reversed_features(
+            self, clips: torch.Tensor,
+            order: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Clips, their twins and their time reversals as one batch.
+
+        One batch rather than a second pass so that BatchNorm normalises
+        the reversals with the clips: a batch of reversals alone would
+        have the direction all its clips share subtracted as batch mean.
+
+        Args:
+            clips (torch.Tensor): (N, C, T, H, W) clips.
+            order (torch.Tensor): (N, T) frame order of each twin.
+
+        Returns:
+            tuple: (N, 2D) ``[original | twin]`` pooled features and the
+            (N, D) pooled features of the reversed clips.
+        """
+        batch = torch.cat([with_twins(clips, order, 2), clips.flip(2)])
+        feats = pool_features(self.feature_maps(batch))
+        num_clips = clips.shape[0]
+        return concat_twins(feats[:2 * num_clips]), feats[2 * num_clips:]
+
+    @torch.no_grad()
+    def twin_features_shuffle_bn(self, clips: torch.Tensor,
+                                 order: torch.Tensor,
+                                 num_splits: int) -> torch.Tensor:
+        """A momentum encoder's (N, 2D) ``[original | twin]`` pooled
+        features of (N, C, T, H, W) clips, with shuffle-BN."""
+        return concat_twins(
+            shuffle_bn_forward(self.features, with_twins(clips, order, 2),
+                               num_splits))
+
     @torch.no_grad()
     def embed_twins_shuffle_bn(self, clips: torch.Tensor, order: torch.Tensor,
                                num_splits: int) -> torch.Tensor:
         """Keys of a momentum encoder: (N, C, T, H, W) clips and their twins
         through the backbone with shuffle-BN -> (N, E) embeddings."""
-        feats = shuffle_bn_forward(self.features, with_twins(clips, order, 2),
-                                   num_splits)
-        return self.neck(concat_twins(feats))
+        return self.neck(
+            self.twin_features_shuffle_bn(clips, order, num_splits))
 
 
 class TransformerEncoder(nn.Module):

@@ -64,5 +64,4 @@ class ArrowOfTimeHead(BaseModule):
         targets = logits.new_zeros(logits.shape[0], dtype=torch.long)
         loss = F.cross_entropy(logits, targets)
         acc = (positive > negative).float().mean()
-        return dict(
-            loss_arrow=self.loss_weight * loss, acc_arrow=acc.detach())
+        return dict(loss_arrow=self.loss_weight * loss, acc_arrow=acc.detach())

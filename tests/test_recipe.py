@@ -8,7 +8,8 @@ import time
 import pytest
 from mmengine.config import Config
 
-from cacl_mm.analysis import curve_signals, judge, verdict_markdown
+from cacl_mm.analysis import (curve_signals, demo_pipeline, judge,
+                              verdict_markdown)
 from cacl_mm.analysis.demo_pipeline import Demo, dumped_temperature
 from cacl_mm.apis.recipe import SmallScaleRecipe, epochs_for, stalled
 from helpers import REPO
@@ -442,3 +443,35 @@ def test_the_verdict_reads_the_temperature_the_run_dumped(tmp_path):
     newer.write_text("model = dict(type='Recognizer3D')\n")
     os.utime(newer, None)
     assert dumped_temperature(str(tmp_path)) is None
+
+
+def test_every_variant_that_reads_the_transformer_gets_the_frame_encoder(
+        tmp_path, monkeypatch):
+    """The CACL config's frame encoder is random by default: every
+    pretraining variant but those whose losses never read the Transformer,
+    a variant a script adds included, is given stage 0's checkpoint."""
+    monkeypatch.setitem(demo_pipeline.VARIANTS, 'added_by_a_script',
+                        {'model.arrow_head.type': 'ArrowOfTimeHead'})
+    monkeypatch.setitem(demo_pipeline.ROW_NAMES, 'added_by_a_script', 'added')
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 10))
+    monkeypatch.setattr(demo_pipeline, 'last_checkpoint',
+                        lambda work: osp.join(work, 'epoch_1.pth'))
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(120)
+    commands = []
+    demo.run = lambda args, what: commands.append(args)
+    given = {}
+    for name in ('cacl', 'cacl_no_sdp', 'added_by_a_script', 'moco_3d_only',
+                 'sdp_only'):
+        commands.clear()
+        demo.pretrain(name, 'stage0.pth')
+        train = next(c for c in commands if c[0] == 'tools/train.py')
+        given[name] = ('model.transformer.frame_encoder_checkpoint=stage0.pth'
+                       in train)
+    assert given == {
+        'cacl': True,
+        'cacl_no_sdp': True,
+        'added_by_a_script': True,
+        'moco_3d_only': False,
+        'sdp_only': False
+    }

@@ -215,6 +215,7 @@ def test_family_covers_what_the_recipe_must_survive():
     assert len(roles['held_out']) >= 2 and 'motion10' in roles['tune']
     sizes = {name: train_videos(m.spec) for name, m in FAMILY.items()}
     assert sizes['motion10'] == 400 and sizes['own8'] == 192
+    assert sizes['spin7'] == 140  # one clip per group, a third held out
     assert min(sizes.values()) <= 150 and max(sizes.values()) >= 800
     classes = {m.spec.num_classes for m in FAMILY.values()}
     assert min(classes) == 6 and max(classes) == 20

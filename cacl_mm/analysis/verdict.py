@@ -146,19 +146,13 @@ def finetune_finding(gap: float, cacl: Dict, random_row: Dict,
             if fit >= bound_fit - FIT_TOLERANCE:
                 return Finding(
                     signal, 'The pretrained start fits its train videos as '
-                    'well and generalises worse: the pretraining learned to '
-                    'tell these very train videos apart (their scenes, '
-                    'places, clutter), and the fine-tune fits their labels '
-                    'partly through that memory, which new videos do not '
-                    'share. On diag9 a start pretrained on other videos of '
-                    'the same kind fell 1.4 points below random init where '
-                    'this one fell 8.8 (docs/recipe_rules.md).',
-                    'If you have other unlabelled videos of this kind, '
-                    'pretrain on them rather than on these labelled ones '
-                    '(the CACL config\'s train_dataloader.dataset.ann_file) '
-                    'and fine-tune here; otherwise fine-tune from random '
-                    'init, and read CACL\'s representation by its R@1 and '
-                    'frozen probe.')
+                    'well and generalises worse: from CACL\'s features the '
+                    'labels are fitted partly through what the train '
+                    'videos\' groups share (scene, camera, clutter), which '
+                    'new videos do not (measured on large12, busy8 and '
+                    'vocab20, docs/recipe_rules.md).', 'On this collection '
+                    'fine-tune from random init; CACL\'s representation is '
+                    'read by its R@1 and frozen probe.')
             return Finding(
                 signal, 'The fine-tune from CACL\'s start fits fewer of its '
                 'train videos: the schedule is short for this start.',

@@ -230,3 +230,57 @@ def test_nearby_clips_without_shift_repeat_the_first_clip():
         nearby_clips(max_gap=-1)
     with pytest.raises(ValueError, match='shift_prob'):
         nearby_clips(shift_prob=1.5)
+
+
+def test_circular_shift_moves_every_frame_by_one_wrapped_offset():
+    # 3x4 frames whose pixel value is its row * 10 + column, one frame per
+    # value offset, so a wrapped shift is readable by hand.
+    base = (np.arange(3)[:, None] * 10 + np.arange(4)[None, :]).astype(
+        np.uint8)
+    clip = [np.stack([base + 100 * t] * 3, axis=-1) for t in range(2)]
+    shift = TRANSFORMS.build(dict(type='RandomCircularShift'))
+    np.random.seed(0)
+    dy, dx = np.random.randint(3), np.random.randint(4)  # (0, 3)
+    np.random.seed(0)
+    out = shift.transform(results_of([f.copy() for f in clip]))['imgs']
+    assert (dy, dx) == (0, 3)
+    # A shift of 3 columns right on 4 columns: column c comes from c + 1.
+    assert out[0][:, :, 0].tolist() == [[1, 2, 3, 0], [11, 12, 13, 10],
+                                        [21, 22, 23, 20]]
+    # The same offset on the next frame: the motion between frames stays.
+    assert np.array_equal(out[1].astype(int) - out[0].astype(int),
+                          np.full((3, 4, 3), 100))
+
+
+def test_circular_shift_turned_off_draws_nothing():
+    # prob=0 (tools/demo.py's fine-tune from random init) leaves the
+    # frames and the global generator exactly as without the transform.
+    clip = frames(num=2)
+    shift = TRANSFORMS.build(dict(type='RandomCircularShift', prob=0.0))
+    np.random.seed(3)
+    out = shift.transform(results_of([f.copy() for f in clip]))['imgs']
+    after = np.random.rand()
+    np.random.seed(3)
+    assert after == np.random.rand()
+    assert all(np.array_equal(a, b) for a, b in zip(out, clip))
+
+
+def test_circular_shift_rejects_an_out_of_range_setting():
+    with pytest.raises(ValueError, match='max_ratio'):
+        TRANSFORMS.build(dict(type='RandomCircularShift', max_ratio=0))
+    with pytest.raises(ValueError, match='prob'):
+        TRANSFORMS.build(dict(type='RandomCircularShift', prob=1.5))
+
+
+def test_demo_turns_the_shift_off_only_from_random_init():
+    from cacl_mm.analysis.demo_pipeline import (FEW_LABEL_CONFIG,
+                                                FINETUNE_CONFIG,
+                                                circular_shift_off)
+    for config in (FINETUNE_CONFIG, FEW_LABEL_CONFIG):
+        pipeline = Config.fromfile(config).train_dataloader.dataset.pipeline
+        off = circular_shift_off(config)
+        assert len(off) == 1
+        (key, value), = off.items()
+        index = int(key.split('.')[3])
+        assert pipeline[index]['type'] == 'RandomCircularShift'
+        assert value == 0.0

@@ -1,3 +1,4 @@
+from .circular_shift import RandomCircularShift
 from .multi_view import MultiViewClip
 from .nearby_clips import SampleNearbyClips
 from .shuffle_by_med import MEDPermutationSampler, ShuffleByMED
@@ -5,5 +6,6 @@ from .view_augmentation import VIEW_AUGMENTATION_FIELDS, DrawViewAugmentations
 
 __all__ = [
     'ShuffleByMED', 'MEDPermutationSampler', 'MultiViewClip',
-    'SampleNearbyClips', 'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS'
+    'SampleNearbyClips', 'DrawViewAugmentations', 'VIEW_AUGMENTATION_FIELDS',
+    'RandomCircularShift'
 ]

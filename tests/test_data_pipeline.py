@@ -270,17 +270,3 @@ def test_circular_shift_rejects_an_out_of_range_setting():
         TRANSFORMS.build(dict(type='RandomCircularShift', max_ratio=0))
     with pytest.raises(ValueError, match='prob'):
         TRANSFORMS.build(dict(type='RandomCircularShift', prob=1.5))
-
-
-def test_demo_turns_the_shift_off_only_from_random_init():
-    from cacl_mm.analysis.demo_pipeline import (FEW_LABEL_CONFIG,
-                                                FINETUNE_CONFIG,
-                                                circular_shift_off)
-    for config in (FINETUNE_CONFIG, FEW_LABEL_CONFIG):
-        pipeline = Config.fromfile(config).train_dataloader.dataset.pipeline
-        off = circular_shift_off(config)
-        assert len(off) == 1
-        (key, value), = off.items()
-        index = int(key.split('.')[3])
-        assert pipeline[index]['type'] == 'RandomCircularShift'
-        assert value == 0.0

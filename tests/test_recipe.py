@@ -475,3 +475,40 @@ def test_every_variant_that_reads_the_transformer_gets_the_frame_encoder(
         'moco_3d_only': False,
         'sdp_only': False
     }
+
+
+def test_the_demo_turns_the_shift_off_only_from_random_init(
+        tmp_path, monkeypatch):
+    """Fine-tunes from random init (and the bound) run with the fine-tune
+    config's ``RandomCircularShift`` at prob 0, found by its type; a
+    fine-tune from a pretrained backbone keeps it on."""
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 10))
+    monkeypatch.setattr(demo_pipeline, 'last_checkpoint',
+                        lambda work: osp.join(work, 'epoch_1.pth'))
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(120)
+    trains = []
+
+    def run(args, what):
+        if args[0] == 'tools/train.py':
+            trains.append(args)
+        else:  # tools/evaluate.py: the metrics finetune() reads back
+            work = args[args.index('--work-dir') + 1]
+            os.makedirs(work, exist_ok=True)
+            with open(osp.join(work, 'test_metrics.json'), 'w') as f:
+                json.dump(dict(metrics=dict(top1=0.5, mean1=0.5)), f)
+
+    demo.run = run
+    for few_labels in (False, True):
+        trains.clear()
+        demo.finetune('random_init', None, few_labels=few_labels)
+        demo.finetune('cacl', 'backbone.pth', few_labels=few_labels)
+        scratch, pretrained = trains
+        config = scratch[1]
+        off = [a for a in scratch if a.endswith('.prob=0.0')]
+        assert len(off) == 1
+        index = int(off[0].split('.')[3])
+        pipeline = Config.fromfile(config).train_dataloader.dataset.pipeline
+        assert pipeline[index]['type'] == 'RandomCircularShift'
+        assert not any(a.endswith('.prob=0.0') for a in pretrained)
+        assert 'model.backbone.pretrained=backbone.pth' in pretrained

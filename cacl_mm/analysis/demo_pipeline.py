@@ -46,10 +46,14 @@ NAME = 'motion10'
 
 @functools.lru_cache(maxsize=None)
 def _circular_shift_indices(config: str) -> Tuple[int, ...]:
+    """Where the train pipeline has a ``RandomCircularShift`` (its
+    top-level index: what a ``--cfg-options`` key can address)."""
     from mmengine.config import Config
-    pipeline = Config.fromfile(config).train_dataloader.dataset.pipeline
-    return tuple(index for index, step in enumerate(pipeline)
-                 if step['type'] == 'RandomCircularShift')
+
+    from ..apis.config_utils import train_dataset_cfg
+    pipeline = train_dataset_cfg(Config.fromfile(config))['pipeline']
+    return tuple(index for index, transform in enumerate(pipeline)
+                 if transform.get('type') == 'RandomCircularShift')
 
 
 def circular_shift_off(config: str) -> Dict[str, float]:

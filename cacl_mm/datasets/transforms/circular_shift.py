@@ -60,7 +60,7 @@ class RandomCircularShift(BaseTransform):
         span_x = max(1, round(self.max_ratio * width))
         shift_y, shift_x = np.random.randint(span_y), np.random.randint(span_x)
         results['imgs'] = [
-            np.roll(frame, (int(shift_y), int(shift_x)), axis=(0, 1))
+            np.roll(frame, (shift_y, shift_x), axis=(0, 1))
             for frame in results['imgs']
         ]
         return results

@@ -445,6 +445,17 @@ def test_the_verdict_reads_the_temperature_the_run_dumped(tmp_path):
     assert dumped_temperature(str(tmp_path)) is None
 
 
+def offline_demo(tmp_path, monkeypatch) -> Demo:
+    """A 10-class demo whose stages' commands a test records instead of
+    running (it sets ``demo.run``); checkpoints are named, not looked up."""
+    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 10))
+    monkeypatch.setattr(demo_pipeline, 'last_checkpoint',
+                        lambda work: osp.join(work, 'epoch_1.pth'))
+    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
+    demo.recipe = SmallScaleRecipe(120)
+    return demo
+
+
 def test_every_variant_that_reads_the_transformer_gets_the_frame_encoder(
         tmp_path, monkeypatch):
     """The CACL config's frame encoder is random by default: every
@@ -453,11 +464,7 @@ def test_every_variant_that_reads_the_transformer_gets_the_frame_encoder(
     monkeypatch.setitem(demo_pipeline.VARIANTS, 'added_by_a_script',
                         {'model.arrow_head.type': 'ArrowOfTimeHead'})
     monkeypatch.setitem(demo_pipeline.ROW_NAMES, 'added_by_a_script', 'added')
-    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 10))
-    monkeypatch.setattr(demo_pipeline, 'last_checkpoint',
-                        lambda work: osp.join(work, 'epoch_1.pth'))
-    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
-    demo.recipe = SmallScaleRecipe(120)
+    demo = offline_demo(tmp_path, monkeypatch)
     commands = []
     demo.run = lambda args, what: commands.append(args)
     given = {}
@@ -482,11 +489,7 @@ def test_the_demo_turns_the_shift_off_only_from_random_init(
     """Fine-tunes from random init (and the bound) run with the fine-tune
     config's ``RandomCircularShift`` at prob 0, found by its type; a
     fine-tune from a pretrained backbone keeps it on."""
-    monkeypatch.setattr(Demo, 'num_classes', property(lambda self: 10))
-    monkeypatch.setattr(demo_pipeline, 'last_checkpoint',
-                        lambda work: osp.join(work, 'epoch_1.pth'))
-    demo = Demo(str(tmp_path), str(tmp_path), 0, quiet=True)
-    demo.recipe = SmallScaleRecipe(120)
+    demo = offline_demo(tmp_path, monkeypatch)
     trains = []
 
     def run(args, what):
